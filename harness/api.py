@@ -1,0 +1,176 @@
+"""The public contract between the harness and submitted methods.
+
+This module is the only part of `harness` a submission may import (plus torch and numpy). It is
+kept free of heavy imports beyond torch so that it loads quickly inside a worker.
+
+A continual-learning submission (`submission.py`) defines one class named `Learner` that
+subclasses `ContinualLearner`:
+
+    class Learner(ContinualLearner):
+        def __init__(self, ctx: LearnerContext, hparams: dict[str, float | int | str]): ...
+        def learn(self, task: TaskInfo, data: TaskData) -> None: ...
+        def predict(self, x: torch.Tensor, task: int | None = None) -> torch.Tensor: ...
+
+The harness calls `learn` once per task, in order, and `predict` on evaluation inputs after each
+task (and once before the first). Evaluation labels never enter the worker process that runs this
+code: the harness scores predictions in the parent process.
+
+Label conventions by scenario (van de Ven et al., *Three scenarios for continual learning*):
+
+- ``Scenario.TASK``   task-incremental: training labels are global class ids; `predict` is given
+  the task index and the harness takes the argmax over `task.classes` only.
+- ``Scenario.DOMAIN`` domain-incremental: labels are the position of the class inside its task
+  (0 .. classes_per_task - 1); `predict` gets no task index; `ctx.num_outputs` is
+  classes_per_task.
+- ``Scenario.CLASS``  class-incremental: labels are global class ids; `predict` gets no task index
+  and the argmax is taken over all `ctx.num_outputs` classes.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import torch
+from torch import nn
+
+HParams = dict[str, float | int | str | bool]
+
+__all__ = [
+    "Budget",
+    "ContinualLearner",
+    "HParams",
+    "LearnerContext",
+    "Scenario",
+    "TaskData",
+    "TaskInfo",
+]
+
+
+class Scenario(enum.Enum):
+    """The three continual-learning scenarios."""
+
+    TASK = "task"
+    DOMAIN = "domain"
+    CLASS = "class"
+
+    @property
+    def gives_task_at_test(self) -> bool:
+        """Whether `predict` receives the task index in this scenario."""
+        return self is Scenario.TASK
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What a learner may spend on each task.
+
+    Attributes:
+        epochs_per_task: passes over each task's training data that `TaskData` yields.
+        batch_size: samples per training batch.
+        replay_samples: how many past training samples a learner may keep in memory.
+        time_limit_s: wall-clock limit of one whole run; a run over it is killed and failed.
+    """
+
+    epochs_per_task: int
+    batch_size: int
+    replay_samples: int
+    time_limit_s: float
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """What a learner is told about the task it is learning.
+
+    Attributes:
+        index: position of the task in the sequence (0-based).
+        classes: the global class ids of this task, sorted.
+        scenario: the continual-learning scenario.
+        num_train_samples: size of this task's training set.
+    """
+
+    index: int
+    classes: tuple[int, ...]
+    scenario: Scenario
+    num_train_samples: int
+
+
+@runtime_checkable
+class TaskData(Protocol):
+    """The harness-owned training batches of one task, already on `ctx.device`.
+
+    Iterating yields `(x, y)` pairs: `x` float32 of shape (batch, *input_shape), normalized;
+    `y` int64 of shape (batch,), labelled as the scenario says (see module docstring). Batches
+    come epoch by epoch, `num_epochs` epochs, each a fresh seeded permutation covering every
+    sample once (the last batch of an epoch may be smaller). The data may be iterated **once**;
+    a second pass exceeds the budget and fails the run.
+    """
+
+    num_samples: int
+    batch_size: int
+    num_epochs: int
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]: ...
+
+
+@dataclass(frozen=True)
+class LearnerContext:
+    """Everything the harness gives a learner at construction.
+
+    Attributes:
+        device: where data arrives and where the model should live.
+        seed: the run's seed; the harness has already seeded torch with it.
+        generator: a torch generator seeded from `seed`, for the learner's own sampling.
+        num_tasks: length of the task sequence.
+        num_outputs: size of the output layer (see the scenario label conventions).
+        input_shape: shape of one input, e.g. (3, 32, 32).
+        scenario: the continual-learning scenario.
+        budget: what the learner may spend.
+        make_backbone: builds the suite's fixed network, freshly initialized from the torch
+            seed, with `num_outputs` outputs; it has `.features(x)` and a linear `.head`.
+            Every method gets the same network, so comparisons are about the method.
+    """
+
+    device: torch.device
+    seed: int
+    generator: torch.Generator
+    num_tasks: int
+    num_outputs: int
+    input_shape: tuple[int, ...]
+    scenario: Scenario
+    budget: Budget
+    make_backbone: Callable[[], nn.Module]
+
+
+class ContinualLearner:
+    """Base class of continual-learning submissions. Subclass it as `Learner`.
+
+    Override `learn` and `predict`; the hooks below have sensible defaults.
+    """
+
+    def __init__(self, ctx: LearnerContext, hparams: HParams):
+        self.ctx = ctx
+        self.hparams = hparams
+
+    def learn(self, task: TaskInfo, data: TaskData) -> None:
+        """Learn `task` from `data` (one pass of the iterator, `data.num_epochs` epochs)."""
+        raise NotImplementedError
+
+    def predict(self, x: torch.Tensor, task: int | None = None) -> torch.Tensor:
+        """Return logits of shape (len(x), ctx.num_outputs) for a batch of inputs.
+
+        `task` is the task index where the scenario allows it (task-incremental), else None.
+        Called under `torch.inference_mode()`.
+        """
+        raise NotImplementedError
+
+    def end_of_task(self, task: TaskInfo) -> None:  # noqa: B027 - optional hook
+        """Called after `learn(task, ...)` returns, before evaluation. Optional."""
+
+    def state_size_bytes(self) -> int | None:
+        """Bytes of state the learner keeps beyond the backbone (e.g. a replay buffer).
+
+        Used for the memory audit; return None if you do not report it.
+        """
+        return None

@@ -1,0 +1,1 @@
+"""Runs: specs and keys, the isolated worker, budgets and clocks, executors."""

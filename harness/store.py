@@ -1,0 +1,313 @@
+"""The results store: one SQLite file in WAL mode.
+
+Why SQLite: one file, transactional, safe for several `harness evaluate` processes at once, and
+nothing to install. Each run is written in a single transaction (its row, metrics and curves
+together), so a killed harness never leaves a partial run visible. The driver process alone
+writes; workers never see the store.
+
+Schema (version `SCHEMA_VERSION`, kept in table `meta`):
+
+- ``runs``      one row per run key: the run's identity, status, reason, timing, hardware.
+- ``metrics``   (run_key, name, value): scalar metrics.
+- ``curves``    (run_key, name, json): structured results such as the accuracy matrix.
+- ``decisions`` the protocol's tuning decisions: which trial was chosen and why.
+
+A store written by a newer harness is refused; an older one is migrated by the functions in
+`_MIGRATIONS` (none yet: version 1 is the first).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harness.errors import StoreError
+from harness.runner.result import RunResult, RunStatus
+from harness.runner.spec import RunSpec, canonical_json
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_key TEXT PRIMARY KEY,
+    suite TEXT NOT NULL, suite_version TEXT NOT NULL, scenario TEXT NOT NULL,
+    phase TEXT NOT NULL, submission TEXT NOT NULL, submission_hash TEXT NOT NULL,
+    hparams TEXT NOT NULL, seed INTEGER NOT NULL, trial INTEGER NOT NULL, study INTEGER NOT NULL,
+    status TEXT NOT NULL, reason TEXT NOT NULL,
+    wall_time_s REAL NOT NULL, started_at TEXT NOT NULL, finished_at TEXT NOT NULL,
+    hardware TEXT NOT NULL, hardware_class TEXT NOT NULL,
+    dataset_fingerprints TEXT NOT NULL, harness_version TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_by_suite ON runs (suite, scenario, phase, submission);
+CREATE TABLE IF NOT EXISTS metrics (
+    run_key TEXT NOT NULL REFERENCES runs (run_key) ON DELETE CASCADE,
+    name TEXT NOT NULL, value REAL NOT NULL, PRIMARY KEY (run_key, name)
+);
+CREATE TABLE IF NOT EXISTS curves (
+    run_key TEXT NOT NULL REFERENCES runs (run_key) ON DELETE CASCADE,
+    name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (run_key, name)
+);
+CREATE TABLE IF NOT EXISTS decisions (
+    suite TEXT NOT NULL, suite_version TEXT NOT NULL, scenario TEXT NOT NULL,
+    submission TEXT NOT NULL, submission_hash TEXT NOT NULL,
+    chosen_hparams TEXT NOT NULL, chosen_run_key TEXT NOT NULL,
+    metric_name TEXT NOT NULL, metric_value REAL NOT NULL,
+    trial_keys TEXT NOT NULL, decided_at TEXT NOT NULL,
+    PRIMARY KEY (suite, suite_version, scenario, submission_hash)
+);
+"""
+
+# Version N -> N+1 upgrade functions, applied in order inside one transaction.
+_MIGRATIONS: dict[int, Any] = {}
+
+_RUN_COLUMNS = (
+    "run_key", "suite", "suite_version", "scenario", "phase", "submission", "submission_hash",
+    "hparams", "seed", "trial", "study", "status", "reason", "wall_time_s", "started_at",
+    "finished_at", "hardware", "hardware_class", "dataset_fingerprints", "harness_version",
+)
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def hardware_class(hardware: dict[str, Any]) -> str:
+    """The part of a hardware fingerprint that time-based scores must agree on."""
+    return canonical_json({k: hardware.get(k) for k in ("cpu_model", "gpu_model", "gpu_count")})
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A tuning decision: the configuration the protocol fixed for evaluation."""
+
+    suite: str
+    suite_version: str
+    scenario: str
+    submission: str
+    submission_hash: str
+    chosen_hparams: dict[str, Any]
+    chosen_run_key: str
+    metric_name: str
+    metric_value: float
+    trial_keys: tuple[str, ...]
+    decided_at: str = ""
+
+
+class Store:
+    """Read and write results. Open with `Store(path)`; use as a context manager to close."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._init_schema()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"cannot open results store {self.path}: {exc}. If the file is corrupted, move "
+                "it aside and re-import your exported bundles with `harness results import`."
+            ) from exc
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        # BEGIN IMMEDIATE takes the write lock up front, so concurrent writers queue instead
+        # of failing half-way.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _init_schema(self) -> None:
+        with self._transaction() as db:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+                return
+            version = int(row[0])
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"results store {self.path} has schema version {version}, newer than this "
+                    f"harness understands ({SCHEMA_VERSION}). Upgrade harness to read it."
+                )
+            for from_version in range(version, SCHEMA_VERSION):
+                _MIGRATIONS[from_version](db)
+            db.execute(
+                "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),)
+            )
+
+    @property
+    def schema_version(self) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0])
+
+    # ----------------------------------------------------------------------------- writing
+
+    def write_run(self, result: RunResult) -> None:
+        """Write one run with its metrics and curves atomically, replacing an older record."""
+        with self._transaction() as db:
+            self._insert_run(db, result, replace=True)
+
+    def _insert_run(self, db: sqlite3.Connection, result: RunResult, replace: bool) -> bool:
+        spec = result.spec
+        key = spec.key
+        if not replace and db.execute(
+            "SELECT 1 FROM runs WHERE run_key = ?", (key,)
+        ).fetchone():
+            return False
+        db.execute("DELETE FROM runs WHERE run_key = ?", (key,))
+        row = (
+            key, spec.suite, spec.suite_version, spec.scenario, spec.phase.value,
+            spec.submission, spec.submission_hash, canonical_json(spec.hparams), spec.seed,
+            spec.trial, spec.study, result.status.value, result.reason, result.wall_time_s,
+            result.started_at or utc_now(), result.finished_at or utc_now(),
+            canonical_json(result.hardware), hardware_class(result.hardware),
+            canonical_json(result.dataset_fingerprints), result.harness_version,
+        )
+        db.execute(
+            f"INSERT INTO runs ({', '.join(_RUN_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(_RUN_COLUMNS))})",
+            row,
+        )
+        db.executemany(
+            "INSERT INTO metrics (run_key, name, value) VALUES (?, ?, ?)",
+            [(key, name, float(value)) for name, value in sorted(result.metrics.items())],
+        )
+        db.executemany(
+            "INSERT INTO curves (run_key, name, value) VALUES (?, ?, ?)",
+            [(key, name, canonical_json(value)) for name, value in sorted(result.curves.items())],
+        )
+        return True
+
+    def write_decision(self, decision: Decision) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    decision.suite, decision.suite_version, decision.scenario,
+                    decision.submission, decision.submission_hash,
+                    canonical_json(decision.chosen_hparams), decision.chosen_run_key,
+                    decision.metric_name, decision.metric_value,
+                    canonical_json(list(decision.trial_keys)), decision.decided_at or utc_now(),
+                ),
+            )
+
+    # ----------------------------------------------------------------------------- reading
+
+    def statuses(self, keys: Iterable[str] | None = None) -> dict[str, RunStatus]:
+        """Status of stored runs by key (all runs, or only `keys`)."""
+        rows = self._db.execute("SELECT run_key, status FROM runs").fetchall()
+        wanted = None if keys is None else set(keys)
+        return {k: RunStatus(s) for k, s in rows if wanted is None or k in wanted}
+
+    def get_run(self, key: str) -> RunResult:
+        row = self._db.execute(
+            f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs WHERE run_key = ?", (key,)
+        ).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return self._result_from_row(dict(zip(_RUN_COLUMNS, row, strict=True)))
+
+    def _result_from_row(self, row: dict[str, Any]) -> RunResult:
+        key = row["run_key"]
+        metrics = dict(
+            self._db.execute("SELECT name, value FROM metrics WHERE run_key = ?", (key,))
+        )
+        curves = {
+            name: json.loads(value)
+            for name, value in self._db.execute(
+                "SELECT name, value FROM curves WHERE run_key = ?", (key,)
+            )
+        }
+        spec = RunSpec.from_identity(
+            {
+                "suite": row["suite"], "suite_version": row["suite_version"],
+                "scenario": row["scenario"], "phase": row["phase"],
+                "submission": row["submission"], "submission_hash": row["submission_hash"],
+                "hparams": json.loads(row["hparams"]), "seed": row["seed"],
+                "trial": row["trial"], "study": row["study"],
+            }
+        )
+        return RunResult(
+            spec=spec, status=RunStatus(row["status"]), metrics=metrics, curves=curves,
+            reason=row["reason"], wall_time_s=row["wall_time_s"],
+            started_at=row["started_at"], finished_at=row["finished_at"],
+            hardware=json.loads(row["hardware"]),
+            dataset_fingerprints=json.loads(row["dataset_fingerprints"]),
+            harness_version=row["harness_version"],
+        )
+
+    def iter_runs(self) -> Iterator[RunResult]:
+        rows = self._db.execute(
+            f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs ORDER BY run_key"
+        ).fetchall()
+        for row in rows:
+            yield self._result_from_row(dict(zip(_RUN_COLUMNS, row, strict=True)))
+
+    def runs_frame(self) -> pd.DataFrame:
+        """One row per run: the `runs` columns plus one ``metric.<name>`` column per metric.
+
+        `hparams`, `hardware` and `dataset_fingerprints` stay JSON strings.
+        """
+        runs = pd.read_sql_query(f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs", self._db)
+        metrics = pd.read_sql_query("SELECT run_key, name, value FROM metrics", self._db)
+        if not metrics.empty:
+            wide = metrics.pivot(index="run_key", columns="name", values="value")
+            wide.columns = [f"metric.{c}" for c in wide.columns]
+            runs = runs.merge(wide, left_on="run_key", right_index=True, how="left")
+        return runs.sort_values(["suite", "scenario", "phase", "submission", "seed", "trial"])
+
+    def curves_for(self, name: str) -> dict[str, Any]:
+        """Curve `name` of every run that has it, by run key."""
+        rows = self._db.execute("SELECT run_key, value FROM curves WHERE name = ?", (name,))
+        return {key: json.loads(value) for key, value in rows}
+
+    def decisions(self) -> list[Decision]:
+        rows = self._db.execute(
+            "SELECT suite, suite_version, scenario, submission, submission_hash, chosen_hparams,"
+            " chosen_run_key, metric_name, metric_value, trial_keys, decided_at FROM decisions"
+            " ORDER BY suite, scenario, submission"
+        ).fetchall()
+        return [
+            Decision(
+                suite=r[0], suite_version=r[1], scenario=r[2], submission=r[3],
+                submission_hash=r[4], chosen_hparams=json.loads(r[5]), chosen_run_key=r[6],
+                metric_name=r[7], metric_value=r[8], trial_keys=tuple(json.loads(r[9])),
+                decided_at=r[10],
+            )
+            for r in rows
+        ]
+
+    def import_results(self, results: Iterable[RunResult]) -> int:
+        """Insert runs whose keys are not stored yet (idempotent); return how many were new."""
+        with self._transaction() as db:
+            return sum(self._insert_run(db, r, replace=False) for r in results)

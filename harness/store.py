@@ -11,6 +11,7 @@ Schema (version `SCHEMA_VERSION`, kept in table `meta`):
 - ``metrics``   (run_key, name, value): scalar metrics.
 - ``curves``    (run_key, name, json): structured results such as the accuracy matrix.
 - ``decisions`` the protocol's tuning decisions: which trial was chosen and why.
+- ``submissions`` each submission folder version seen (content hash) with its metadata.
 
 A store written by a newer harness is refused; an older one is migrated by the functions in
 `_MIGRATIONS` (none yet: version 1 is the first).
@@ -63,6 +64,10 @@ CREATE TABLE IF NOT EXISTS decisions (
     metric_name TEXT NOT NULL, metric_value REAL NOT NULL,
     trial_keys TEXT NOT NULL, decided_at TEXT NOT NULL,
     PRIMARY KEY (suite, suite_version, scenario, submission_hash)
+);
+CREATE TABLE IF NOT EXISTS submissions (
+    submission_hash TEXT PRIMARY KEY, name TEXT NOT NULL, metadata TEXT NOT NULL,
+    first_seen TEXT NOT NULL
 );
 """
 
@@ -221,7 +226,20 @@ class Store:
                 ),
             )
 
+    def write_submission(self, name: str, submission_hash: str, metadata: dict[str, Any]) -> None:
+        """Record a submission folder version (kept once per content hash)."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO submissions VALUES (?, ?, ?, ?)",
+                (submission_hash, name, canonical_json(metadata), utc_now()),
+            )
+
     # ----------------------------------------------------------------------------- reading
+
+    def submissions(self) -> dict[str, tuple[str, dict[str, Any]]]:
+        """(name, metadata) of every recorded submission version, by content hash."""
+        rows = self._db.execute("SELECT submission_hash, name, metadata FROM submissions")
+        return {h: (name, json.loads(meta)) for h, name, meta in rows}
 
     def statuses(self, keys: Iterable[str] | None = None) -> dict[str, RunStatus]:
         """Status of stored runs by key (all runs, or only `keys`)."""

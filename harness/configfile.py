@@ -70,10 +70,7 @@ class Problems:
         value = table[key]
         kinds = kind if isinstance(kind, tuple) else (kind,)
         # bool is an int in Python; a config that says `epochs = true` is still wrong.
-        if isinstance(value, bool) and bool not in kinds:
-            ok = False
-        else:
-            ok = isinstance(value, kinds)
+        ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
         if not ok:
             names = " or ".join(k.__name__ for k in kinds)
             self.add(f'"{key}" in {where} must be {names}, got {value!r}', key=key)

@@ -1,0 +1,192 @@
+"""`harness evaluate` as a library function: suite + submissions → runs → store.
+
+For every scenario of the suite and every submission: tune (all trials of all submissions in
+parallel), select and record the decision, then evaluate the chosen configuration over the
+evaluation seeds (again all in parallel). Runs whose key is already stored are skipped, which is
+what makes a killed evaluation resumable: re-run the same command.
+
+Failed runs are stored with their reason and are *not* retried on the next invocation unless
+`retry_failed` is set (a failure of unchanged code is usually deterministic; editing the method
+folder changes its hash and therefore every run key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from harness.data.cache import CachedDataset, DatasetCache
+from harness.data.scenario import ScenarioPlan, build_plan
+from harness.protocol import evaluation_specs, select_best, tuning_specs
+from harness.runner.execute import RunJob, prepare_plan_files
+from harness.runner.local import LocalExecutor, threads_per_job
+from harness.runner.result import RunResult, RunStatus
+from harness.runner.spec import Phase, RunSpec
+from harness.store import Decision, Store
+from harness.submission import Submission
+from harness.suite import ScenarioData, Suite
+
+
+@dataclass(frozen=True)
+class EvaluateOptions:
+    jobs: int = 1
+    force: bool = False
+    retry_failed: bool = False
+    num_seeds: int | None = None
+    num_trials: int | None = None
+    device: str = "cpu"
+
+
+@dataclass
+class EvaluationReport:
+    """What one `evaluate` call did. `results` holds every run of the campaign (new or stored)."""
+
+    results: list[RunResult] = field(default_factory=list)
+    executed: int = 0
+    skipped: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[RunResult]:
+        return [r for r in self.results if not r.ok]
+
+
+class Reporter:
+    """Progress callbacks; the CLI passes a rich-based one, tests the silent default."""
+
+    def phase(self, name: str, total: int, skipped: int) -> None: ...
+    def run_done(self, result: RunResult) -> None: ...
+    def phase_done(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Benchmark:
+    scenario: str
+    tuning: ScenarioPlan
+    evaluation: ScenarioPlan
+    tuning_files: dict[str, str]
+    evaluation_files: dict[str, str]
+
+
+def evaluate(suite: Suite, submissions: Sequence[Submission], store: Store,
+             options: EvaluateOptions = EvaluateOptions(), *, cache: DatasetCache | None = None,
+             reporter: Reporter | None = None) -> EvaluationReport:
+    """Run the whole protocol for `submissions` on `suite`, storing every run."""
+    cache = cache or DatasetCache()
+    reporter = reporter or Reporter()
+    benchmarks = _prepare(suite, cache)  # fails on a missing dataset before any run starts
+    for sub in submissions:
+        store.write_submission(sub.meta.name, sub.content_hash, sub.meta.to_json())
+    report = EvaluationReport()
+    runner = _PhaseRunner(suite, store, options, reporter, report)
+
+    tune = {(b.scenario, s.meta.name): tuning_specs(suite, b.scenario, s, options.num_trials)
+            for b in benchmarks for s in submissions}
+    runner.run("tune", [(spec, b.tuning, b.tuning_files, s) for b in benchmarks
+                        for s in submissions for spec in tune[(b.scenario, s.meta.name)]])
+
+    evaluation_jobs = []
+    for b in benchmarks:
+        for sub in submissions:
+            hparams = _decide(suite, b.scenario, sub, tune[(b.scenario, sub.meta.name)],
+                              store, report)
+            if hparams is None:
+                continue
+            evaluation_jobs += [(spec, b.evaluation, b.evaluation_files, sub) for spec in
+                                evaluation_specs(suite, b.scenario, sub, hparams,
+                                                 options.num_seeds)]
+    runner.run("evaluate", evaluation_jobs)
+    return report
+
+
+def _prepare(suite: Suite, cache: DatasetCache) -> list[_Benchmark]:
+    tuning_ds = cache.get(suite.tuning.dataset)
+    evaluation_ds = cache.get(suite.evaluation.dataset)
+    prepared_root = cache.root / ".prepared"  # hidden: not a dataset folder
+    benchmarks = []
+    for scenario in suite.scenarios:
+        tuning = build_plan(suite.tuning, scenario, tuning_ds)
+        evaluation = build_plan(suite.evaluation, scenario, evaluation_ds)
+        benchmarks.append(_Benchmark(
+            scenario.value, tuning, evaluation,
+            prepare_plan_files(tuning, prepared_root),
+            prepare_plan_files(evaluation, prepared_root),
+        ))
+    return benchmarks
+
+
+def _decide(suite: Suite, scenario: str, sub: Submission, trials: list[RunSpec], store: Store,
+            report: EvaluationReport) -> dict | None:
+    """Select the hyperparameters to evaluate; record the decision. None: cannot evaluate."""
+    if not trials:  # self-tuning: evaluated with the submission's own defaults
+        return {}
+    stored = store.statuses(spec.key for spec in trials)
+    results = [store.get_run(spec.key) for spec in trials if spec.key in stored]
+    metric = suite.protocol.tuning_metric
+    best = select_best(results, metric)
+    if best is None:
+        report.notes.append(f"{sub.meta.name} on {suite.name}/{scenario}: every tuning trial "
+                            "failed, so it was not evaluated (see `harness results list "
+                            "--status failed`)")
+        return None
+    store.write_decision(Decision(
+        suite=suite.name, suite_version=suite.version, scenario=scenario,
+        submission=sub.meta.name, submission_hash=sub.content_hash,
+        chosen_hparams=best.spec.hparams, chosen_run_key=best.spec.key, metric_name=metric,
+        metric_value=best.metrics[metric], trial_keys=tuple(s.key for s in trials),
+    ))
+    return best.spec.hparams
+
+
+class _PhaseRunner:
+    """Runs the pending runs of one phase and records every outcome."""
+
+    def __init__(self, suite: Suite, store: Store, options: EvaluateOptions, reporter: Reporter,
+                 report: EvaluationReport):
+        self.suite, self.store, self.options = suite, store, options
+        self.reporter, self.report = reporter, report
+        self.executor = LocalExecutor(options.jobs)
+
+    def run(self, phase: str, items: list[tuple[RunSpec, ScenarioPlan, dict, Submission]]):
+        statuses = self.store.statuses(spec.key for spec, *_ in items)
+        pending, done = [], []
+        for item in items:
+            status = statuses.get(item[0].key)
+            rerun = self.options.force or (status is RunStatus.FAILED and
+                                           self.options.retry_failed)
+            (pending if status is None or rerun else done).append(item)
+        self.report.results += [self.store.get_run(spec.key) for spec, *_ in done]
+        self.report.skipped += len(done)
+        self.reporter.phase(phase, total=len(items), skipped=len(done))
+        jobs = (self._job(*item) for item in pending)
+        for result in self.executor.map(jobs):
+            self.store.write_run(result)
+            self.report.results.append(result)
+            self.report.executed += 1
+            self.reporter.run_done(result)
+        self.reporter.phase_done()
+
+    def _job(self, spec: RunSpec, plan: ScenarioPlan, files: dict, sub: Submission) -> RunJob:
+        side: ScenarioData = self.suite.tuning if spec.phase is Phase.TUNE else \
+            self.suite.evaluation
+        payload = {
+            **files, "seed": spec.seed, "hparams": spec.hparams,
+            "submission_dir": str(sub.path.resolve()), "scenario": plan.scenario.value,
+            "backbone": self.suite.backbone, "backbone_options": self.suite.backbone_options,
+            "input_shape": list(plan.dataset.image_shape), "num_outputs": plan.num_outputs,
+            "num_tasks": plan.num_tasks, "mean": list(plan.dataset.mean),
+            "std": list(plan.dataset.std), "budget": vars(self.suite.budget).copy(),
+            "groups": [list(g) for g in plan.groups],
+            "eval_batch_size": self.suite.protocol.eval_batch_size,
+            "num_threads": threads_per_job(self.options.jobs), "device": self.options.device,
+            "dataset_fingerprints": _fingerprints(plan.dataset, side),
+        }
+        return RunJob(spec=spec, plan=plan, payload=payload,
+                      time_limit_s=self.suite.budget.time_limit_s)
+
+
+def _fingerprints(dataset: CachedDataset, side: ScenarioData) -> dict[str, str]:
+    """Fingerprints of the two splits a run reads, by "dataset/split"."""
+    return {f"{dataset.name}/{split}": dataset.split_fingerprints[split]
+            for split in (side.train_split, side.eval_split)}
+

@@ -1,0 +1,89 @@
+"""Progress display and the summary table of `harness evaluate` (rich, on stderr)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from harness.evaluation import EvaluationReport, Reporter
+from harness.runner.result import RunResult
+from harness.runner.spec import Phase
+from harness.stats import summarize_cell
+
+
+class RichReporter(Reporter):
+    """A bar per phase (runs done of total, failures so far) and one line per failed run."""
+
+    def __init__(self, console: Console):
+        self.console = console
+        self._progress: Progress | None = None
+        self._task = None
+        self._failed = 0
+
+    def phase(self, name: str, total: int, skipped: int) -> None:
+        self._failed = 0
+        self._progress = Progress(
+            TextColumn(f"[bold]{name:<8}[/]"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[note]}"), TimeElapsedColumn(), console=self.console,
+        )
+        note = f"{skipped} already stored" if skipped else ""
+        self._task = self._progress.add_task(name, total=total, completed=skipped, note=note)
+        self._progress.start()
+
+    def run_done(self, result: RunResult) -> None:
+        if not result.ok:
+            self._failed += 1
+            self._progress.console.print(f"[red]✗[/] {result.spec.label()}: {result.reason}")
+        note = f"[red]{self._failed} failed[/]" if self._failed else ""
+        self._progress.update(self._task, advance=1, note=note)
+
+    def phase_done(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def summary_table(report: EvaluationReport, metric: str = "final_avg_acc") -> Table:
+    """One row per (submission, scenario): trials, chosen config, seeds, metric mean and CI."""
+    groups: dict[tuple[str, str], list[RunResult]] = defaultdict(list)
+    for r in report.results:
+        groups[(r.spec.submission, r.spec.scenario)].append(r)
+    table = Table(title="harness evaluate — summary")
+    for column in ("method", "scenario", "tuning ok", "chosen hparams", "eval ok",
+                   f"{metric} (95% CI)", "run time"):
+        table.add_column(column, justify="left" if column in ("method", "chosen hparams")
+                         else "right")
+    for (name, scenario), results in sorted(groups.items()):
+        tune = [r for r in results if r.spec.phase is Phase.TUNE]
+        ev = [r for r in results if r.spec.phase is Phase.EVALUATE]
+        ok_ev = [r.metrics[metric] for r in ev if r.ok and metric in r.metrics]
+        table.add_row(
+            name, scenario, _ratio(tune), _hparams(ev[0].spec.hparams) if ev else "—",
+            _ratio(ev), _mean_ci(ok_ev), f"{sum(r.wall_time_s for r in results):.0f} s",
+        )
+    return table
+
+
+def _ratio(results: list[RunResult]) -> str:
+    if not results:
+        return "—"
+    ok = sum(r.ok for r in results)
+    text = f"{ok}/{len(results)}"
+    return text if ok == len(results) else f"[red]{text}[/]"
+
+
+def _hparams(hparams: dict) -> str:
+    return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                     for k, v in sorted(hparams.items())) or "defaults"
+
+
+def _mean_ci(values: list[float]) -> str:
+    if not values:
+        return "—"
+    cell = summarize_cell(np.array(values))
+    if cell.n < 2:
+        return f"{cell.mean:.3f} (n=1)"
+    return f"{cell.mean:.3f} [{cell.ci_low:.3f}, {cell.ci_high:.3f}] n={cell.n}"

@@ -1,0 +1,64 @@
+"""The tuning / evaluation protocol (DESIGN §4).
+
+1. **Tune**: `num_trials` configurations drawn quasi-randomly (scrambled Sobol, seeded by the
+   suite) from the submission's search space, each trained on the suite's *tuning* scenario and
+   scored on tuning-validation data.
+2. **Select**: the trial with the best tuning metric; failed trials never win; ties go to the
+   lower trial index (deterministic).
+3. **Evaluate**: the selected configuration, fixed, on the *evaluation* scenario over
+   `num_seeds` seeds.
+
+A self-tuning submission (no search space) skips 1–2 and is evaluated with its own defaults.
+Tuning seeds are disjoint from evaluation seeds (offset `TUNING_SEED_OFFSET`), so no evaluation
+run repeats a tuning run's randomness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from harness.metrics.continual import METRIC_DIRECTIONS
+from harness.runner.result import RunResult
+from harness.runner.spec import Phase, RunSpec
+from harness.submission import Submission
+from harness.suite import Suite
+
+TUNING_SEED_OFFSET = 10_000
+
+
+def tuning_specs(suite: Suite, scenario: str, submission: Submission,
+                 num_trials: int | None = None) -> list[RunSpec]:
+    """One run per quasi-random trial; empty for self-tuning submissions."""
+    if submission.search_space is None:
+        return []
+    n = num_trials if num_trials is not None else suite.protocol.num_trials
+    trials = submission.search_space.sample(n, seed=suite.protocol.sampler_seed)
+    return [
+        RunSpec(suite=suite.name, suite_version=suite.version, scenario=scenario,
+                phase=Phase.TUNE, submission=submission.meta.name,
+                submission_hash=submission.content_hash, hparams=hparams,
+                seed=TUNING_SEED_OFFSET + i, trial=i)
+        for i, hparams in enumerate(trials)
+    ]
+
+
+def evaluation_specs(suite: Suite, scenario: str, submission: Submission,
+                     hparams: dict, num_seeds: int | None = None) -> list[RunSpec]:
+    """One run per evaluation seed (0 .. num_seeds-1) with the fixed `hparams`."""
+    n = num_seeds if num_seeds is not None else suite.protocol.num_seeds
+    return [
+        RunSpec(suite=suite.name, suite_version=suite.version, scenario=scenario,
+                phase=Phase.EVALUATE, submission=submission.meta.name,
+                submission_hash=submission.content_hash, hparams=dict(hparams), seed=seed)
+        for seed in range(n)
+    ]
+
+
+def select_best(results: Sequence[RunResult], metric: str) -> RunResult | None:
+    """The successful trial with the best `metric` (ties: lowest trial); None if none succeeded."""
+    higher = METRIC_DIRECTIONS[metric] == "higher"
+    candidates = [r for r in results if r.ok and metric in r.metrics]
+    if not candidates:
+        return None
+    return min(candidates,
+               key=lambda r: ((-1 if higher else 1) * r.metrics[metric], r.spec.trial))

@@ -1,0 +1,173 @@
+"""Parent side of one run: write the worker's inputs, launch it, enforce the clock, score it.
+
+The parent owns the evaluation labels, the wall-clock limit and the scoring. The worker gets a
+scratch folder with `job.json`; everything it may read is named there. Whatever happens in the
+worker — an exception, NaN, a budget overrun, a hang, a crash, running out of memory — the parent
+turns it into a `RunResult` with status FAILED and a one-line reason; it never raises.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness import __version__
+from harness.data.scenario import ScenarioPlan
+from harness.metrics.continual import summarize
+from harness.runner.process import Worker, wait_worker
+from harness.runner.result import RunResult, RunStatus
+from harness.runner.spec import RunSpec
+from harness.store import utc_now
+
+# Time the worker gets for interpreter and torch start-up and data loading, before the suite's
+# time limit starts counting (generous: a loaded 2-core machine takes seconds to import torch).
+STARTUP_ALLOWANCE_S = 120.0
+_LOG_TAIL_LINES = 8
+
+# Worker processes alive now, so an interrupted harness can take them all down.
+_live: set[Worker] = set()
+_live_lock = threading.Lock()
+
+
+def kill_all_workers() -> None:
+    """SIGKILL every running worker's process group (used when the harness is interrupted)."""
+    with _live_lock:
+        procs = list(_live)
+    for proc in procs:
+        proc.kill()
+
+
+@dataclass(frozen=True)
+class RunJob:
+    """A run ready to execute: its spec, its scenario plan and the worker payload."""
+
+    spec: RunSpec
+    plan: ScenarioPlan
+    payload: dict[str, Any]
+    time_limit_s: float
+
+
+def prepare_plan_files(plan: ScenarioPlan, root: Path) -> dict[str, str]:
+    """Write the files a worker reads for `plan` (once per plan; atomic); return their paths.
+
+    `train_tasks.npz` holds each task's train indices, scenario labels and classes;
+    `eval_inputs.npy` the evaluation images in presentation order — inputs only.
+    """
+    folder = root / plan.fingerprint()
+    if not (folder / "eval_inputs.npy").exists():
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=_mkdir(root)))
+        arrays = {}
+        for task in plan.tasks:
+            arrays[f"task_{task.index}_indices"] = task.train_indices
+            arrays[f"task_{task.index}_labels"] = task.train_labels
+            arrays[f"task_{task.index}_classes"] = np.array(task.classes, np.int64)
+        np.savez(tmp / "train_tasks.npz", **arrays)
+        images = plan.dataset.images(plan.eval_split)
+        np.save(tmp / "eval_inputs.npy", np.ascontiguousarray(images[plan.eval_indices]))
+        try:
+            tmp.rename(folder)
+        except OSError:  # another process prepared the same plan first
+            shutil.rmtree(tmp, ignore_errors=True)
+    return {
+        "train_images": str(plan.dataset.images_path(plan.train_split)),
+        "train_tasks": str(folder / "train_tasks.npz"),
+        "eval_inputs": str(folder / "eval_inputs.npy"),
+    }
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def accuracy_matrix(predictions: np.ndarray, plan: ScenarioPlan) -> np.ndarray:
+    """R of shape (T+1, T): R[j, i] = accuracy on task i after j tasks (row 0: untrained)."""
+    correct = predictions == plan.eval_targets[None, :]
+    return np.stack(
+        [correct[:, plan.eval_task_ids == t].mean(axis=1) for t in range(plan.num_tasks)], axis=1
+    )
+
+
+def execute(job: RunJob, scratch_root: Path | None = None) -> RunResult:
+    """Run `job` in a fresh worker process and return its result (never raises)."""
+    started_at, start = utc_now(), time.perf_counter()
+    scratch = Path(tempfile.mkdtemp(prefix=f"harness-{job.spec.key[:12]}-", dir=scratch_root))
+    try:
+        outcome, worker = _launch(job, scratch)
+        if outcome is None:
+            outcome = _score(job, scratch, worker)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    status, reason, metrics, curves = outcome
+    return RunResult(
+        spec=job.spec, status=status, metrics=metrics, curves=curves, reason=reason,
+        wall_time_s=time.perf_counter() - start, started_at=started_at, finished_at=utc_now(),
+        hardware=worker.get("hardware", {}) if worker else {},
+        dataset_fingerprints=job.payload["dataset_fingerprints"], harness_version=__version__,
+    )
+
+
+def _launch(job: RunJob, scratch: Path):
+    """Run the worker; return (failure outcome or None, the worker's result.json or {})."""
+    (scratch / "job.json").write_text(json.dumps(job.payload))
+    proc = Worker(scratch)
+    with _live_lock:
+        _live.add(proc)
+    try:
+        code = wait_worker(proc, scratch / "ready", job.time_limit_s, STARTUP_ALLOWANCE_S)
+    finally:
+        with _live_lock:
+            _live.discard(proc)
+    if code is None:
+        return _failed(f"timed out: the run went past the suite's time_limit_s of "
+                       f"{job.time_limit_s:g} s and was killed"), {}
+    result_path = scratch / "result.json"
+    if not result_path.exists():
+        return _failed(_crash_reason(code, scratch / "worker.log")), {}
+    worker = json.loads(result_path.read_text())
+    if worker["status"] != "ok":
+        return _failed(worker["reason"]), worker
+    return None, worker
+
+
+def _crash_reason(code: int, log_path: Path) -> str:
+    if code < 0:
+        name = signal.Signals(-code).name
+        what = f"worker killed by {name}"
+        if name == "SIGKILL":
+            what += " (often: out of memory)"
+    else:
+        what = f"worker exited with code {code} before writing a result"
+    text = log_path.read_text(errors="replace") if log_path.exists() else ""
+    tail = text.strip().splitlines()[-_LOG_TAIL_LINES:]
+    last = next((line.strip() for line in reversed(tail) if line.strip()), "")
+    return f"{what}; last output: {last[:300]}" if last else what
+
+
+def _failed(reason: str):
+    return RunStatus.FAILED, reason, {}, {}
+
+
+def _score(job: RunJob, scratch: Path, worker: dict[str, Any]):
+    predictions = np.load(scratch / "predictions.npy")
+    expected = (job.plan.num_tasks + 1, len(job.plan.eval_targets))
+    if predictions.shape != expected:
+        return _failed(f"worker wrote predictions of shape {predictions.shape}, not {expected}")
+    acc = accuracy_matrix(predictions.astype(np.int64), job.plan)
+    metrics = {k: v for k, v in summarize(acc).items() if np.isfinite(v)}
+    metrics.update({k: float(worker[k]) for k in
+                    ("train_time_s", "eval_time_s", "peak_rss_mb", "samples_seen")})
+    sizes = [s for s in worker["state_size_bytes"] if s is not None]
+    if sizes:
+        metrics["state_size_bytes"] = float(max(sizes))
+    curves = {"accuracy_matrix": acc.round(6).tolist()}
+    return RunStatus.OK, "", metrics, curves

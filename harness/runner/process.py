@@ -1,0 +1,136 @@
+"""Starting, watching and killing worker processes.
+
+Each run gets a fresh process forked from the *zygote* (`harness.runner.zygote`), a clean
+interpreter that has already imported torch, `torch._dynamo` (which torch's optimizers import on
+first use) and the worker module. A plain `python -m` start costs 3–10 s of imports on a busy
+2-core machine; a fork costs milliseconds. Runs stay isolated: the zygote never holds the
+parent's data (labels, store), and every worker starts from the same clean state.
+
+A worker leads its own session, so a kill takes any children it spawned along. Its stdout and
+stderr go to `worker.log` in its scratch folder.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+# Exit code reported for workers whose zygote died under them.
+ZYGOTE_LOST = -int(signal.SIGKILL)
+
+
+class _Zygote:
+    """The harness side of one zygote process: start requests and exit notifications."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "harness.runner.zygote"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True, bufsize=1,
+        )
+        self.alive = True
+        self._cond = threading.Condition()
+        self._started: list[int] = []
+        self._exits: dict[int, int] = {}
+        self._request_lock = threading.Lock()  # one start request in flight at a time
+        threading.Thread(target=self._read, name="harness-zygote", daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            message = json.loads(line)
+            with self._cond:
+                if "started" in message:
+                    self._started.append(message["started"])
+                else:
+                    self._exits[message["exited"]] = message["code"]
+                self._cond.notify_all()
+        with self._cond:
+            self.alive = False
+            self._cond.notify_all()
+
+    def start(self, scratch: Path) -> int:
+        request = json.dumps({"scratch": str(scratch), "env": dict(os.environ)})
+        with self._request_lock, self._cond:
+            self.proc.stdin.write(request + "\n")
+            self.proc.stdin.flush()
+            while not self._started and self.alive:
+                self._cond.wait()
+            if not self._started:
+                raise RuntimeError("the worker zygote exited; see the messages above")
+            return self._started.pop(0)
+
+    def exit_code(self, pid: int, timeout_s: float) -> int | None:
+        with self._cond:
+            self._cond.wait_for(lambda: pid in self._exits or not self.alive, timeout=timeout_s)
+            if pid in self._exits:
+                return self._exits.pop(pid)
+            return None if self.alive else ZYGOTE_LOST
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+_zygote: _Zygote | None = None
+_zygote_lock = threading.Lock()
+
+
+def _get_zygote() -> _Zygote:
+    global _zygote
+    with _zygote_lock:
+        if _zygote is None or not _zygote.alive:
+            _zygote = _Zygote()
+            atexit.register(_zygote.close)
+        return _zygote
+
+
+class Worker:
+    """A running worker process."""
+
+    def __init__(self, scratch: Path):
+        self._zygote = _get_zygote()
+        self.pid = self._zygote.start(scratch)
+        self.exitcode: int | None = None
+
+    def join(self, timeout_s: float) -> int | None:
+        if self.exitcode is None:
+            self.exitcode = self._zygote.exit_code(self.pid, timeout_s)
+        return self.exitcode
+
+    def kill(self) -> None:
+        """SIGKILL the worker's whole process group, then wait for it to be reaped."""
+        for kill in (os.killpg, os.kill):  # before setsid() the group does not exist yet
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                kill(self.pid, signal.SIGKILL)
+        self.join(timeout_s=10)
+
+
+def wait_worker(worker: Worker, ready: Path, time_limit_s: float,
+                startup_allowance_s: float) -> int | None:
+    """Wait for the worker's exit code; kill it and return None once it is over its time.
+
+    The time limit counts from the moment the worker is ready (data loaded), so a loaded
+    machine's start-up never eats a learner's budget; start-up gets `startup_allowance_s`.
+    """
+    deadline = time.monotonic() + startup_allowance_s
+    started = False
+    while True:
+        code = worker.join(timeout_s=0.1)
+        if code is not None:
+            return code
+        if not started and ready.exists():
+            started, deadline = True, time.monotonic() + time_limit_s
+        if time.monotonic() > deadline:
+            worker.kill()
+            return None

@@ -287,7 +287,7 @@ def load_cached(folder: Path) -> CachedDataset:
     except FileNotFoundError as exc:
         raise DatasetMissingError(f"{folder}: incomplete dataset ({exc.strerror}: "
                                   f"{Path(exc.filename or '').name}); {fix}") from exc
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise DatasetMissingError(f"{folder}: corrupted dataset ({exc}); {fix}") from exc
     return dataset
 
@@ -296,6 +296,8 @@ def _from_meta(folder: Path, meta: dict[str, Any]) -> CachedDataset:
     if meta.get("format_version") != FORMAT_VERSION:
         raise ValueError(f"format_version {meta.get('format_version')!r}, "
                          f"this harness reads {FORMAT_VERSION}")
+    if set(meta["split_sizes"]) != set(meta["split_fingerprints"]):
+        raise ValueError("split_sizes and split_fingerprints name different splits")
     return CachedDataset(
         name=str(meta["name"]),
         root=folder,

@@ -1,0 +1,142 @@
+"""Build the static site: view model → HTML pages, SVG figures, CSV/JSON downloads.
+
+The site is written into a fresh folder next to `out_dir` and swapped in only when complete, so
+a failed build never leaves a half-written site, and a reader never sees a mix of two builds
+(between the two renames `out_dir` is missing for an instant; POSIX has no portable atomic
+exchange of two folders). A marker file identifies folders this builder wrote: a non-empty
+`out_dir` without it is refused rather than replaced, so a mistyped ``--out`` cannot delete a
+user's files.
+
+Builds are reproducible: the same store gives byte-identical pages except the build stamp
+(``SOURCE_DATE_EPOCH`` fixes that too), and SVGs are written without dates and with a fixed
+hash salt for their element ids.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import matplotlib
+
+from harness.errors import UserError
+from harness.store import Store
+from leaderboard.figures import PlotSpec
+from leaderboard.plots import PLOTTERS
+from leaderboard.tables import leaderboard_csv, leaderboard_json, runs_csv
+from leaderboard.view import SiteView, build_site_view
+
+MARKER = ".harness-leaderboard"
+_PACKAGE_DIR = Path(__file__).parent
+_SVG_RC = {"svg.hashsalt": "harness-leaderboard", "svg.fonttype": "path"}
+
+
+def build_site(store_path: Path, out_dir: Path, *, release: str | None = None) -> Path:
+    """Build the leaderboard of the store at `store_path` into `out_dir`; return index.html.
+
+    Raises `UserError` if the store does not exist or `out_dir` holds something else.
+    """
+    store_path, out_dir = Path(store_path), Path(out_dir)
+    if not store_path.is_file():
+        raise UserError(
+            f"no results store at {store_path}; run `harness evaluate` to produce results, or "
+            "pass --store PATH"
+        )
+    _check_replaceable(out_dir)
+    with Store(store_path) as store:
+        site = build_site_view(store, built_at=_build_time(), release=release)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
+    try:
+        write_site(site, staging)
+        _swap_in(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir / "index.html"
+
+
+def _build_time() -> str:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _check_replaceable(out_dir: Path) -> None:
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise UserError(f"--out {out_dir} is a file; choose a folder for the site")
+    if any(out_dir.iterdir()) and not (out_dir / MARKER).is_file():
+        raise UserError(
+            f"--out {out_dir} is not empty and was not written by `harness leaderboard build`; "
+            "choose a new or empty folder"
+        )
+
+
+def _swap_in(staging: Path, out_dir: Path) -> None:
+    (staging / MARKER).write_text("Written by `harness leaderboard build`; replaced on rebuild.\n")
+    staging.chmod(0o755)  # mkdtemp makes it private; a site is meant to be read
+    if not out_dir.exists():
+        os.replace(staging, out_dir)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+    os.replace(out_dir, retired / "site")
+    os.replace(staging, out_dir)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def write_site(site: SiteView, root: Path) -> None:
+    """Write every file of the site into the existing folder `root`."""
+    env = _environment()
+    for directory in ("suites", "methods", "data", "plots", "static"):
+        (root / directory).mkdir(exist_ok=True)
+    _render(env, "index.html.j2", root / "index.html", site, root_prefix="")
+    _render(env, "methodology.html.j2", root / "methodology.html", site, root_prefix="")
+    for suite in site.suites:
+        _render(env, "suite.html.j2", root / suite.href, site, root_prefix="../", suite=suite)
+        for bench in suite.benchmarks:
+            (root / bench.csv_href).write_text(leaderboard_csv(bench, site.settings))
+            (root / bench.json_href).write_text(leaderboard_json(bench, site.settings))
+            for spec in bench.plots:
+                _save_svg(spec, root / spec.path)
+    for method in site.methods:
+        _render(env, "method.html.j2", root / method.href, site, root_prefix="../",
+                method=method)
+    (root / "data" / "runs.csv").write_text(runs_csv(site.current.all_runs))
+    for asset in sorted((_PACKAGE_DIR / "static").iterdir()):
+        shutil.copyfile(asset, root / "static" / asset.name)
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_PACKAGE_DIR / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _render(
+    env: jinja2.Environment, template: str, path: Path, site: SiteView, *, root_prefix: str,
+    **context: Any,
+) -> None:
+    html = env.get_template(template).render(site=site, root=root_prefix, **context)
+    path.write_text(html, encoding="utf-8")
+
+
+def _save_svg(spec: PlotSpec, path: Path) -> None:
+    """Draw `spec` and save it as a self-contained SVG (no date, fixed ids: reproducible)."""
+    figure = PLOTTERS[spec.kind](**spec.data)
+    with matplotlib.rc_context(_SVG_RC):
+        figure.savefig(
+            path, format="svg",
+            metadata={"Date": None, "Title": spec.caption, "Description": spec.alt},
+        )

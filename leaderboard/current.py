@@ -1,0 +1,104 @@
+"""Which stored results are current, and so shown on the leaderboard.
+
+Two rules, applied to the store's runs frame:
+
+- per suite, only the newest ``suite_version`` (versions compare part by part, numerically where
+  a part is a number: "1.10" is newer than "1.9");
+- per submission name, only the newest content hash: the one whose latest run finished last.
+  Older hashes of an edited method folder are "stale" and only listed on the method page.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class StaleHash:
+    submission_hash: str
+    num_runs: int
+    last_finished_at: str
+
+
+@dataclass(frozen=True)
+class CurrentResults:
+    """The runs the leaderboard shows, and what was left out.
+
+    Attributes:
+        runs: the current runs (newest suite version, newest hash), store columns.
+        all_runs: every stored run, for the downloadable runs table.
+        suite_versions: the newest version of each suite.
+        hashes: the current content hash of each submission name.
+        stale: older hashes of each submission name, newest first.
+        metadata: submission metadata (``submission.toml``) by submission name, current hash.
+    """
+
+    runs: pd.DataFrame
+    all_runs: pd.DataFrame
+    suite_versions: dict[str, str]
+    hashes: dict[str, str]
+    stale: dict[str, tuple[StaleHash, ...]]
+    metadata: dict[str, dict[str, Any]]
+
+
+def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key for version strings: numeric parts compare as numbers, and after text parts."""
+    parts = [p for p in re.split(r"[.\-+_]", version) if p]
+    return tuple((1, int(p)) if p.isdigit() else (0, p) for p in parts)
+
+
+def newest_suite_versions(runs: pd.DataFrame) -> dict[str, str]:
+    versions: dict[str, str] = {}
+    for suite, group in runs.groupby("suite", sort=True):
+        versions[str(suite)] = max(map(str, group["suite_version"].unique()), key=version_key)
+    return versions
+
+
+def _hash_history(runs: pd.DataFrame) -> dict[str, list[StaleHash]]:
+    """Every hash of each submission name with its run count, newest (latest run) first."""
+    history: dict[str, list[StaleHash]] = {}
+    grouped = runs.groupby(["submission", "submission_hash"], sort=True)
+    for (name, digest), group in grouped:
+        history.setdefault(str(name), []).append(
+            StaleHash(str(digest), len(group), str(group["finished_at"].max()))
+        )
+    for entries in history.values():
+        # Ties on time fall back to the hash so the choice is deterministic.
+        entries.sort(key=lambda e: (e.last_finished_at, e.submission_hash), reverse=True)
+    return history
+
+
+def select_current(
+    runs: pd.DataFrame, submissions: dict[str, tuple[str, dict[str, Any]]]
+) -> CurrentResults:
+    """Split the store's runs frame into current results and stale hashes.
+
+    `runs` is `Store.runs_frame()`; `submissions` is `Store.submissions()`.
+    """
+    versions = newest_suite_versions(runs)
+    history = _hash_history(runs)
+    hashes = {name: entries[0].submission_hash for name, entries in history.items()}
+    stale = {name: tuple(entries[1:]) for name, entries in history.items()}
+    is_current = (runs["suite_version"] == runs["suite"].map(versions)) & (
+        runs["submission_hash"] == runs["submission"].map(hashes)
+    )
+    metadata = {
+        name: dict(submissions.get(digest, (name, {}))[1]) for name, digest in hashes.items()
+    }
+    return CurrentResults(
+        runs=runs[is_current].reset_index(drop=True),
+        all_runs=runs.assign(current=is_current).reset_index(drop=True),
+        suite_versions=versions,
+        hashes=hashes,
+        stale=stale,
+        metadata=metadata,
+    )
+
+
+def is_continual(metadata: dict[str, Any]) -> bool:
+    """False for reference methods such as joint training (``continual = false``)."""
+    return bool(metadata.get("continual", True))

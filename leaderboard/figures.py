@@ -1,0 +1,99 @@
+"""Which figures the site shows, with their data and alt text (part of the view model).
+
+A `PlotSpec` names a drawing function of `leaderboard.plots` (`kind`) and holds its arguments
+(`data`), the figure's path in the site, its alt text and caption. `leaderboard.build` draws each
+spec as given; nothing about a figure is decided there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from leaderboard.settings import StatSettings, metric_label, scenario_label
+
+if TYPE_CHECKING:
+    from leaderboard.view import MethodRow
+
+ACCURACY_MATRIX = "accuracy_matrix"
+"""Name of the curve that holds a run's accuracy matrix, shape (T + 1, T); row 0 = untrained."""
+
+
+@dataclass(frozen=True)
+class PlotSpec:
+    """A figure to draw: `kind` names a function of `leaderboard.plots`, `data` its arguments."""
+
+    kind: str
+    path: str
+    alt: str
+    caption: str
+    data: Mapping[str, Any] = field(hash=False)
+
+
+def mean_matrix_of(
+    evaluation: pd.DataFrame, matrices: Mapping[str, Any]
+) -> tuple[tuple[tuple[float, ...], ...] | None, int]:
+    """Mean accuracy matrix over successful seeds (the most common shape, if they differ)."""
+    ok_keys = evaluation.loc[evaluation["status"] == "ok", "run_key"]
+    arrays = [np.asarray(matrices[k], dtype=float) for k in ok_keys if k in matrices]
+    arrays = [a for a in arrays if a.ndim == 2 and a.size]
+    if not arrays:
+        return None, 0
+    shapes = [a.shape for a in arrays]
+    shape = max(set(shapes), key=lambda s: (shapes.count(s), s))
+    stack = np.stack([a for a in arrays if a.shape == shape])
+    mean = np.mean(stack, axis=0)
+    return tuple(tuple(float(v) for v in row) for row in mean), len(stack)
+
+
+def benchmark_plots(
+    suite: str, scenario: str, slug: str, rows: tuple[MethodRow, ...], settings: StatSettings
+) -> tuple[PlotSpec, ...]:
+    """The figures under a benchmark table: interval estimates, then one heatmap per method
+    with accuracy matrices, in table order."""
+    shown = [r for r in rows if r.primary is not None]
+    plots = [_interval_plot(suite, scenario, slug, shown, settings)] if shown else []
+    plots += [_matrix_plot(slug, r) for r in rows if r.mean_matrix is not None]
+    return tuple(plots)
+
+
+def _interval_plot(
+    suite: str, scenario: str, slug: str, shown: list[MethodRow], settings: StatSettings
+) -> PlotSpec:
+    label = metric_label(settings.primary_metric)
+    summary = "; ".join(f"{r.method}: {r.primary.text}" for r in shown)
+    level = settings.confidence_text
+    return PlotSpec(
+        kind="interval_estimates", path=f"plots/{slug}-intervals.svg",
+        alt=f"Means and {level} confidence intervals of {label.lower()} on {suite}, "
+            f"{scenario_label(scenario).lower()}: {summary}.",
+        caption=f"{label}: seed mean and {level} Student-t interval per method. Filled "
+                "markers: continual methods; hollow: references.",
+        data={
+            "labels": [r.method for r in shown],
+            "means": [r.primary.mean for r in shown],
+            "ci_lows": [r.primary.ci_low for r in shown],
+            "ci_highs": [r.primary.ci_high for r in shown],
+            "statuses": [r.versus_best.value for r in shown],
+            "metric_label": label,
+        },
+    )
+
+
+def _matrix_plot(slug: str, row: MethodRow) -> PlotSpec:
+    seeds = f"{row.num_matrices} seed{'s' if row.num_matrices != 1 else ''}"
+    final = ", ".join(f"{v:.2f}" for v in row.mean_matrix[-1])
+    return PlotSpec(
+        kind="accuracy_matrix",
+        path=f"plots/{slug}-matrix-{PurePosixPath(row.method_href).stem}.svg",
+        alt=f"Mean accuracy matrix of {row.method} over {seeds} ({len(row.mean_matrix[-1])} "
+            f"tasks); accuracy on each task after the last task: {final}.",
+        caption=f"{row.method}: accuracy on each task (columns) after learning each task "
+                f"(rows; row 0 = untrained), mean of {seeds}.",
+        data={"matrix": [list(r) for r in row.mean_matrix], "title": row.method},
+    )

@@ -1,0 +1,240 @@
+"""The view model of method pages: metadata, hashes, tuning trials, evaluation seeds, hardware.
+
+Part of the view model (see `leaderboard.view`): every value here is computed and formatted for
+the template, which only places it on the page.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from harness.store import Decision
+from leaderboard.current import CurrentResults, StaleHash, is_continual
+from leaderboard.numbers import format_duration, format_hparams, format_value
+from leaderboard.paths import benchmark_href
+from leaderboard.settings import StatSettings, metric_label, scenario_label, scenario_sort_key
+
+# Metadata keys shown in this order first; others follow alphabetically.
+_METADATA_ORDER = ("authors", "license", "api", "ruleset", "suites", "continual")
+_METADATA_SHOWN_ELSEWHERE = ("name", "description", "url")
+
+
+@dataclass(frozen=True)
+class TrialView:
+    trial: int
+    study: int
+    hparams_text: str
+    score_text: str
+    status: str
+    reason: str
+    wall_time_text: str
+    chosen: bool
+
+
+@dataclass(frozen=True)
+class SeedView:
+    """One evaluation seed; `values` follows `MethodBenchmark.metric_labels`."""
+
+    seed: int
+    status: str
+    reason: str
+    values: tuple[str, ...]
+    wall_time_text: str
+    hardware: str
+
+
+@dataclass(frozen=True)
+class FailedRun:
+    phase: str
+    label: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class MethodBenchmark:
+    """What one method did on one benchmark (suite × scenario)."""
+
+    suite: str
+    suite_version: str
+    scenario: str
+    title: str
+    table_href: str
+    chosen_hparams_text: str
+    decision_text: str
+    score_label: str
+    trials: tuple[TrialView, ...]
+    metric_labels: tuple[str, ...]
+    seeds: tuple[SeedView, ...]
+    failed: tuple[FailedRun, ...]
+
+
+@dataclass(frozen=True)
+class HardwareEntry:
+    details: tuple[tuple[str, str], ...]
+    num_runs: int
+
+
+@dataclass(frozen=True)
+class MethodView:
+    name: str
+    href: str
+    continual: bool
+    description: str
+    url: str
+    details: tuple[tuple[str, str], ...]
+    current_hash: str
+    stale: tuple[StaleHash, ...]
+    benchmarks: tuple[MethodBenchmark, ...]
+    hardware: tuple[HardwareEntry, ...]
+
+
+def method_views(
+    current: CurrentResults, decisions: list[Decision], method_hrefs: Mapping[str, str],
+    settings: StatSettings,
+) -> tuple[MethodView, ...]:
+    """One view per submission name with current results, by name.
+
+    `decisions` are the tuning decisions of the current suite versions and hashes.
+    """
+    return tuple(
+        _method_view(
+            name, current, [d for d in decisions if d.submission == name], method_hrefs[name],
+            settings,
+        )
+        for name in sorted(current.hashes)
+    )
+
+
+def _method_view(
+    name: str, current: CurrentResults, decisions: list[Decision], href: str,
+    settings: StatSettings,
+) -> MethodView:
+    runs = current.runs[current.runs["submission"] == name]
+    metadata = current.metadata.get(name, {})
+    url = str(metadata.get("url", ""))
+    benchmarks = []
+    for (suite, scenario), group in runs.groupby(["suite", "scenario"], sort=False):
+        decision = next(
+            (d for d in decisions if d.suite == suite and d.scenario == scenario), None
+        )
+        benchmarks.append(_method_benchmark(group, decision, settings))
+    benchmarks.sort(key=lambda b: (b.suite, scenario_sort_key(b.scenario)))
+    return MethodView(
+        name=name, href=href, continual=is_continual(metadata),
+        description=str(metadata.get("description", "")),
+        # Only web links become links; anything else is shown as text.
+        url=url if url.startswith(("https://", "http://")) else "",
+        details=_metadata_details(metadata), current_hash=current.hashes[name],
+        stale=current.stale.get(name, ()), benchmarks=tuple(benchmarks),
+        hardware=_hardware(runs),
+    )
+
+
+def _metadata_details(metadata: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    keys = [k for k in _METADATA_ORDER if k in metadata]
+    keys += sorted(k for k in metadata if k not in keys and k not in _METADATA_SHOWN_ELSEWHERE)
+    return tuple((key, _metadata_text(metadata[key])) for key in keys)
+
+
+def _metadata_text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def _method_benchmark(
+    runs: pd.DataFrame, decision: Decision | None, settings: StatSettings
+) -> MethodBenchmark:
+    suite, scenario = str(runs["suite"].iloc[0]), str(runs["scenario"].iloc[0])
+    tuning = runs[runs["phase"] == "tune"].sort_values(["study", "trial"])
+    evaluation = runs[runs["phase"] == "evaluate"].sort_values("seed")
+    score_metric = decision.metric_name if decision else settings.primary_metric
+    chosen_key = decision.chosen_run_key if decision else ""
+    metrics = _seed_metrics(evaluation, settings)
+    failed = runs[runs["status"] != "ok"].sort_values(["phase", "study", "trial", "seed"])
+    return MethodBenchmark(
+        suite=suite, suite_version=str(runs["suite_version"].iloc[0]), scenario=scenario,
+        title=f"{suite} · {scenario_label(scenario)}",
+        table_href=benchmark_href(suite, scenario),
+        chosen_hparams_text=format_hparams(decision.chosen_hparams) if decision else "—",
+        decision_text=(
+            f"{metric_label(decision.metric_name)} on tuning data = "
+            f"{format_value(decision.metric_value)}" if decision else "no tuning decision stored"
+        ),
+        score_label=f"{metric_label(score_metric)} (tuning data)",
+        trials=tuple(_trial(r, score_metric, chosen_key) for r in tuning.to_dict("records")),
+        metric_labels=tuple(metric_label(m) for m in metrics),
+        seeds=tuple(_seed(r, metrics) for r in evaluation.to_dict("records")),
+        failed=tuple(
+            FailedRun(
+                str(r["phase"]),
+                f"trial {r['trial']}" if r["phase"] == "tune" else f"seed {r['seed']}",
+                str(r["reason"]) or "no reason recorded",
+            )
+            for r in failed.to_dict("records")
+        ),
+    )
+
+
+def _seed_metrics(evaluation: pd.DataFrame, settings: StatSettings) -> tuple[str, ...]:
+    """Metrics measured on these seeds: the table's metrics first, then the others by name."""
+    present = [
+        c.removeprefix("metric.") for c in evaluation.columns
+        if c.startswith("metric.") and evaluation[c].notna().any()
+    ]
+    first = [m for m in (settings.primary_metric, *settings.secondary_metrics) if m in present]
+    return tuple(first + sorted(m for m in present if m not in first))
+
+
+def _trial(record: Mapping[str, Any], score_metric: str, chosen_key: str) -> TrialView:
+    score = record.get(f"metric.{score_metric}")
+    return TrialView(
+        trial=int(record["trial"]), study=int(record["study"]),
+        hparams_text=format_hparams(json.loads(record["hparams"])),
+        score_text=format_value(None if pd.isna(score) else float(score)),
+        status=str(record["status"]), reason=str(record["reason"]),
+        wall_time_text=format_duration(float(record["wall_time_s"])),
+        chosen=record["run_key"] == chosen_key,
+    )
+
+
+def _seed(record: Mapping[str, Any], metrics: tuple[str, ...]) -> SeedView:
+    values = []
+    for metric in metrics:
+        value = record.get(f"metric.{metric}")
+        values.append(format_value(None if pd.isna(value) else float(value)))
+    return SeedView(
+        seed=int(record["seed"]), status=str(record["status"]), reason=str(record["reason"]),
+        values=tuple(values), wall_time_text=format_duration(float(record["wall_time_s"])),
+        hardware=_hardware_label(json.loads(record["hardware"])),
+    )
+
+
+def _hardware_label(hardware: Mapping[str, Any]) -> str:
+    gpu = hardware.get("gpu_model")
+    if gpu:
+        return f"{hardware.get('gpu_count', 1)}× {gpu}"
+    return str(hardware.get("cpu_model") or "unknown")
+
+
+def _hardware(runs: pd.DataFrame) -> tuple[HardwareEntry, ...]:
+    """Each distinct hardware fingerprint of the method's runs, most used first."""
+    counts = runs["hardware"].value_counts()
+    entries = [
+        HardwareEntry(
+            tuple((k, _metadata_text(v)) for k, v in sorted(json.loads(raw).items())),
+            int(count),
+        )
+        for raw, count in counts.items()
+    ]
+    entries.sort(key=lambda e: (-e.num_runs, e.details))
+    return tuple(entries)

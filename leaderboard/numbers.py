@@ -1,0 +1,103 @@
+"""How numbers are written on the site.
+
+A mean is printed at the precision its uncertainty supports: two significant digits of the
+confidence interval's half-width fix the number of decimals of the mean and of both bounds
+(half-width 0.031 → 3 decimals → ``0.512 ± [0.481, 0.543], n=5``). Printing more digits would
+claim a precision the seeds do not have; printing fewer would hide real differences.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from harness.stats import CellSummary
+
+# Used when there is no interval to take a precision from (n = 1, or all seeds equal).
+_DEFAULT_DECIMALS = 3
+_MAX_DECIMALS = 6
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A seed-mean with its confidence interval, and its text at the right precision.
+
+    `ci_low`/`ci_high` are nan when n == 1. `mean_text` is the mean alone, `ci_text` the
+    bracketed interval ("" without an interval), `text` the whole cell.
+    """
+
+    mean: float
+    ci_low: float
+    ci_high: float
+    n: int
+    mean_text: str
+    ci_text: str
+    text: str
+
+    @property
+    def has_ci(self) -> bool:
+        return math.isfinite(self.ci_low) and math.isfinite(self.ci_high)
+
+
+def decimals_for(half_width: float) -> int:
+    """Decimals that show two significant digits of `half_width` (clamped to 0..6)."""
+    if not math.isfinite(half_width) or half_width <= 0:
+        return _DEFAULT_DECIMALS
+    return max(0, min(_MAX_DECIMALS, 1 - math.floor(math.log10(half_width))))
+
+
+def estimate_from_summary(summary: CellSummary) -> Estimate:
+    """The `Estimate` of a `harness.stats.CellSummary`, with its formatted text."""
+    has_ci = math.isfinite(summary.ci_low) and math.isfinite(summary.ci_high)
+    if not has_ci:
+        mean_text = f"{summary.mean:.{_DEFAULT_DECIMALS}f}"
+        return Estimate(
+            mean=summary.mean, ci_low=math.nan, ci_high=math.nan, n=summary.n,
+            mean_text=mean_text, ci_text="", text=f"{mean_text}, n={summary.n} (no CI)",
+        )
+    decimals = decimals_for((summary.ci_high - summary.ci_low) / 2)
+    mean_text = f"{summary.mean:.{decimals}f}"
+    ci_text = f"[{summary.ci_low:.{decimals}f}, {summary.ci_high:.{decimals}f}]"
+    return Estimate(
+        mean=summary.mean, ci_low=summary.ci_low, ci_high=summary.ci_high, n=summary.n,
+        mean_text=mean_text, ci_text=ci_text, text=f"{mean_text} ± {ci_text}, n={summary.n}",
+    )
+
+
+def format_value(value: float | None) -> str:
+    """One measured value (a single seed or trial): four significant digits, "—" if missing."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    return f"{value:.4g}"
+
+
+def format_p_value(p: float) -> str:
+    if not math.isfinite(p):
+        return "—"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def format_duration(seconds: float) -> str:
+    """A wall time in the unit a reader thinks in: "45 s", "3.2 min", "1.5 h"."""
+    if not math.isfinite(seconds):
+        return "—"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def format_hparams(hparams: Mapping[str, Any]) -> str:
+    """Hyperparameters as ``lr=0.01, wd=0.0005`` in key order; "—" when there are none."""
+    if not hparams:
+        return "—"
+    return ", ".join(f"{key}={_format_scalar(hparams[key])}" for key in sorted(hparams))
+
+
+def _format_scalar(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, float):
+        return str(value)
+    return f"{value:.4g}"

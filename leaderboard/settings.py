@@ -1,0 +1,126 @@
+"""The statistical settings a site is built with, and the names the site gives things.
+
+The methodology page is generated from a `StatSettings` instance, the same one the tables were
+computed with, so the page cannot drift from what was done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCENARIO_LABELS = {
+    "task": "Task-incremental",
+    "domain": "Domain-incremental",
+    "class": "Class-incremental",
+}
+
+METRIC_LABELS = {
+    "final_avg_acc": "Final average accuracy",
+    "avg_incremental_acc": "Average incremental accuracy",
+    "bwt": "Backward transfer (BWT)",
+    "fwt": "Forward transfer (FWT)",
+    "forgetting": "Forgetting",
+    "learning_acc": "Learning accuracy",
+    "train_time_s": "Training time (s)",
+    "peak_rss_mb": "Peak memory (MB)",
+    "eval_time_s": "Evaluation time (s)",
+    "samples_seen": "Samples seen",
+    "state_size_bytes": "Learner state (bytes)",
+}
+
+TEST_LABELS = {
+    "welch-t": "Welch's t-test",
+    "student-t": "Student's t-test",
+    "mann-whitney": "Mann–Whitney U test",
+    "wilcoxon": "Wilcoxon signed-rank test",
+}
+
+# What limits each test's power at small seed counts (shown on the methodology page).
+TEST_POWER_NOTES = {
+    "welch-t": "Welch's t-test needs at least 2 successful seeds on each side; with fewer the "
+               "comparison cannot be made.",
+    "mann-whitney": "An exact Mann–Whitney test of n against m seeds cannot give a two-sided p "
+                    "below 2 / C(n + m, n): 3 against 3 seeds can never reach p < 0.05.",
+}
+
+CORRECTION_LABELS = {
+    "holm": "Holm",
+    "benjamini-hochberg": "Benjamini–Hochberg",
+    "bonferroni": "Bonferroni",
+    "none": "no correction",
+}
+
+
+@dataclass(frozen=True)
+class StatSettings:
+    """How the tables are computed.
+
+    Attributes:
+        confidence: level of the Student-t intervals of seed means.
+        alpha: significance level of the comparisons with the best method.
+        test: two-sample test of each method against the best (`harness.stats` name).
+        correction: multiple-comparison correction within one table.
+        primary_metric: the metric methods are ranked and tested by.
+        secondary_metrics: further metrics shown as mean ± CI, not tested.
+    """
+
+    confidence: float = 0.95
+    alpha: float = 0.05
+    test: str = "welch-t"
+    correction: str = "holm"
+    primary_metric: str = "final_avg_acc"
+    secondary_metrics: tuple[str, ...] = ("avg_incremental_acc", "bwt", "forgetting")
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.confidence < 1.0:
+            raise ValueError(f"confidence must lie in (0, 1), got {self.confidence}")
+        if not 0.0 < self.alpha < 1.0:
+            raise ValueError(f"alpha must lie in (0, 1), got {self.alpha}")
+
+    @property
+    def confidence_text(self) -> str:
+        """The confidence level as the site writes it: "95%"."""
+        return f"{self.confidence:.0%}" if round(self.confidence, 2) == self.confidence else (
+            f"{self.confidence:.1%}"
+        )
+
+    @property
+    def test_label(self) -> str:
+        return TEST_LABELS.get(self.test, self.test)
+
+    @property
+    def primary_label(self) -> str:
+        return metric_label(self.primary_metric)
+
+    @property
+    def secondary_labels(self) -> tuple[str, ...]:
+        return tuple(metric_label(m) for m in self.secondary_metrics)
+
+    @property
+    def test_power_note(self) -> str:
+        return TEST_POWER_NOTES.get(self.test, "")
+
+    @property
+    def correction_label(self) -> str:
+        return CORRECTION_LABELS.get(self.correction, self.correction)
+
+    @property
+    def p_label(self) -> str:
+        """What the p-values in the tables are: "Holm-adjusted p", or "unadjusted p"."""
+        if self.correction == "none":
+            return "unadjusted p"
+        return f"{self.correction_label}-adjusted p"
+
+
+def metric_label(metric: str) -> str:
+    return METRIC_LABELS.get(metric, metric.replace("_", " "))
+
+
+def scenario_label(scenario: str) -> str:
+    return SCENARIO_LABELS.get(scenario, scenario)
+
+
+def scenario_sort_key(scenario: str) -> tuple[int, str]:
+    """Task, domain, class (the order of van de Ven et al.), then any other alphabetically."""
+    order = list(SCENARIO_LABELS)
+    return (order.index(scenario) if scenario in order else len(order), scenario)

@@ -1,0 +1,110 @@
+"""The downloadable tables: each leaderboard table as CSV/JSON, and every run in long format.
+
+Numbers are written at full precision (the site rounds for reading; downloads are for
+re-analysis). Missing values are empty in CSV and ``null`` in JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pandas as pd
+
+from harness.runner.spec import canonical_json
+from leaderboard.numbers import Estimate
+from leaderboard.settings import StatSettings
+from leaderboard.view import BenchmarkView
+
+# Columns of data/runs.csv before the (metric, value) pair, in order.
+RUN_ID_COLUMNS = (
+    "run_key", "suite", "suite_version", "scenario", "phase", "submission", "submission_hash",
+    "current", "hparams", "seed", "trial", "study", "status", "reason", "wall_time_s",
+    "finished_at", "hardware_class",
+)
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _estimate_fields(metric: str, estimate: Estimate | None) -> dict[str, Any]:
+    if estimate is None:
+        return {f"{metric}_mean": None, f"{metric}_ci_low": None, f"{metric}_ci_high": None,
+                f"{metric}_n": 0}
+    return {
+        f"{metric}_mean": _finite(estimate.mean),
+        f"{metric}_ci_low": _finite(estimate.ci_low),
+        f"{metric}_ci_high": _finite(estimate.ci_high),
+        f"{metric}_n": estimate.n,
+    }
+
+
+def leaderboard_records(bench: BenchmarkView, settings: StatSettings) -> list[dict[str, Any]]:
+    """One record per row of the benchmark's table, in table order."""
+    records = []
+    for row in bench.rows:
+        record: dict[str, Any] = {
+            "rank": row.rank, "method": row.method, "continual": row.continual,
+            "submission_hash": row.submission_hash,
+        }
+        record.update(_estimate_fields(settings.primary_metric, row.primary))
+        comparison = row.comparison
+        record.update(
+            versus_best=row.versus_best.value,
+            p_value=_finite(comparison.p_value) if comparison else None,
+            p_adjusted=_finite(comparison.p_adjusted) if comparison else None,
+            cliffs_delta=_finite(comparison.cliffs_delta) if comparison else None,
+        )
+        for metric, estimate in zip(settings.secondary_metrics, row.secondary, strict=True):
+            record.update(_estimate_fields(metric, estimate))
+        record.update(
+            failed_runs=row.failed_runs, tuning_trials=row.tuning_trials,
+            tuning_failed=row.tuning_failed, tuning_time_s=row.tuning_time_s,
+            hparams=canonical_json(row.hparams),
+        )
+        records.append(record)
+    return records
+
+
+def leaderboard_csv(bench: BenchmarkView, settings: StatSettings) -> str:
+    frame = pd.DataFrame.from_records(leaderboard_records(bench, settings))
+    frame["rank"] = frame["rank"].astype("Int64")  # integers with gaps, not floats
+    return frame.to_csv(index=False, lineterminator="\n")
+
+
+def leaderboard_json(bench: BenchmarkView, settings: StatSettings) -> str:
+    document = {
+        "suite": bench.suite,
+        "suite_version": bench.suite_version,
+        "scenario": bench.scenario,
+        "primary_metric": settings.primary_metric,
+        "confidence": settings.confidence,
+        "test": settings.test,
+        "correction": settings.correction,
+        "alpha": settings.alpha,
+        "best": bench.best,
+        "rows": leaderboard_records(bench, settings),
+    }
+    return json.dumps(document, indent=2, allow_nan=False) + "\n"
+
+
+def runs_long_frame(all_runs: pd.DataFrame) -> pd.DataFrame:
+    """Every stored run in tidy long format: one row per (run, metric).
+
+    `all_runs` is `CurrentResults.all_runs` (store columns plus `current`). A run without
+    metrics (a failed run) keeps one row with an empty metric, so every run appears.
+    """
+    ids = [c for c in RUN_ID_COLUMNS if c in all_runs.columns]
+    metrics = [c for c in all_runs.columns if c.startswith("metric.")]
+    long = all_runs.melt(id_vars=ids, value_vars=metrics, var_name="metric", value_name="value")
+    long = long[long["value"].notna()]
+    long["metric"] = long["metric"].str.removeprefix("metric.")
+    bare = all_runs.loc[~all_runs["run_key"].isin(long["run_key"]), ids]
+    long = pd.concat([long, bare.assign(metric="", value=math.nan)], ignore_index=True)
+    return long.sort_values(["suite", "scenario", "submission", "phase", "run_key", "metric"])
+
+
+def runs_csv(all_runs: pd.DataFrame) -> str:
+    return runs_long_frame(all_runs).to_csv(index=False, lineterminator="\n")

@@ -1,0 +1,163 @@
+"""A tiny results store with known answers, written through the Store API.
+
+Suite "split-mnist", newest version "2", scenario "class" (5 seeds each):
+
+- ``replay``       clearly better than ``finetune``; the best continual method (mean 0.800);
+- ``replay-twin``  same distribution as ``replay`` (mean 0.798): tied with the best;
+- ``finetune``     clearly worse (mean 0.5025 over 4 seeds) with one failed seed;
+- ``joint``        ``continual = false`` upper bound with the highest mean (0.950).
+
+Scenario "task": ``replay`` (5 seeds) and ``finetune`` with a single seed, which Welch's test
+cannot compare ("cannot be tested with this many seeds").
+
+Noise that must not show: an older suite version "1" where ``finetune`` scores 0.99, and an older
+content hash of ``replay`` (stale) scoring 0.10.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from harness.runner.result import RunResult, RunStatus
+from harness.runner.spec import Phase, RunSpec
+from harness.store import Decision, Store
+
+
+def _import_the_real_leaderboard_package() -> None:
+    """Make `import leaderboard` find the site builder, not this test folder.
+
+    With pytest's default "prepend" import mode, `tests/conftest.py` puts `tests/` on sys.path,
+    where `tests/leaderboard/` (no `__init__.py`) looks like a namespace package `leaderboard`.
+    The editable install's finder runs after the path finder, so it never gets asked. A
+    regular package anywhere on sys.path wins over namespace portions, so the repository root
+    is appended. (Project-level fix: `pythonpath = ["."]` or `--import-mode=importlib`.)
+    """
+    repo = str(Path(__file__).resolve().parents[2])
+    if repo not in sys.path:
+        sys.path.append(repo)
+    module = sys.modules.get("leaderboard")
+    if module is not None and getattr(module, "__file__", None) is None:
+        del sys.modules["leaderboard"]
+
+
+_import_the_real_leaderboard_package()
+
+SUITE = "split-mnist"
+VERSION = "2"
+HARDWARE = {"cpu_model": "Test CPU 3000", "gpu_model": "", "gpu_count": 0,
+            "torch_version": "2.13.0"}
+CLASS_SCORES = {
+    "replay": [0.80, 0.81, 0.79, 0.82, 0.78],
+    "replay-twin": [0.795, 0.805, 0.785, 0.815, 0.79],
+    "finetune": [0.50, 0.52, 0.48, 0.51],
+    "joint": [0.95, 0.96, 0.94, 0.955, 0.945],
+}
+CHOSEN = {
+    "replay": {"lr": 0.01, "memory": 200},
+    "replay-twin": {"lr": 0.02, "memory": 200},
+    "finetune": {"lr": 0.1},
+    "joint": {"lr": 0.05},
+}
+HASHES = {name: f"{name}-hash-2" for name in CHOSEN}
+STALE_REPLAY_HASH = "replay-hash-1"
+TRIAL_WALL_TIME_S = 30.0
+NUM_TRIALS = 3
+
+
+def _metadata(name: str, continual: bool = True) -> dict:
+    return {
+        "name": name, "description": f"{name} baseline", "authors": ["A. Author"],
+        "url": "https://example.org/paper", "license": "MIT", "api": "continual",
+        "suites": [SUITE], "ruleset": "external", "continual": continual,
+    }
+
+
+def _matrix(final: float) -> list[list[float]]:
+    return [[0.5, 0.5], [0.9, 0.5], [round(final - 0.05, 4), round(final + 0.05, 4)]]
+
+
+def _run(name: str, digest: str, phase: Phase, seed: int, score: float | None, *,
+         scenario: str = "class", version: str = VERSION, trial: int = -1,
+         hparams: dict | None = None, finished_at: str = "2025-03-01T12:00:00+00:00",
+         reason: str = "") -> RunResult:
+    spec = RunSpec(
+        suite=SUITE, suite_version=version, scenario=scenario, phase=phase, submission=name,
+        submission_hash=digest, hparams=hparams if hparams is not None else CHOSEN[name],
+        seed=seed, trial=trial,
+    )
+    if score is None:
+        return RunResult(spec=spec, status=RunStatus.FAILED, reason=reason, wall_time_s=5.0,
+                         finished_at=finished_at, hardware=HARDWARE, harness_version="0.1.0")
+    metrics = {"final_avg_acc": score}
+    curves = {}
+    if phase is Phase.EVALUATE:
+        metrics.update(avg_incremental_acc=score + 0.02, bwt=-0.1, forgetting=0.1)
+        curves["accuracy_matrix"] = _matrix(score)
+    return RunResult(spec=spec, status=RunStatus.OK, metrics=metrics, curves=curves,
+                     wall_time_s=TRIAL_WALL_TIME_S if phase is Phase.TUNE else 60.0,
+                     finished_at=finished_at, hardware=HARDWARE, harness_version="0.1.0")
+
+
+def _write_method(store: Store, name: str, scores: list[float], scenario: str) -> None:
+    digest = HASHES[name]
+    trial_keys = []
+    for trial in range(NUM_TRIALS):
+        hparams = CHOSEN[name] if trial == 1 else {**CHOSEN[name], "lr": 0.001 * (trial + 1)}
+        run = _run(name, digest, Phase.TUNE, 0, 0.6 + 0.05 * (trial == 1), scenario=scenario,
+                   trial=trial, hparams=hparams)
+        store.write_run(run)
+        trial_keys.append(run.spec.key)
+    store.write_decision(Decision(
+        suite=SUITE, suite_version=VERSION, scenario=scenario, submission=name,
+        submission_hash=digest, chosen_hparams=CHOSEN[name], chosen_run_key=trial_keys[1],
+        metric_name="final_avg_acc", metric_value=0.65, trial_keys=tuple(trial_keys),
+    ))
+    for seed, score in enumerate(scores):
+        store.write_run(_run(name, digest, Phase.EVALUATE, seed, score, scenario=scenario))
+
+
+def write_example_store(path: Path) -> Path:
+    with Store(path) as store:
+        for name in CHOSEN:
+            store.write_submission(name, HASHES[name], _metadata(name, name != "joint"))
+        store.write_submission("replay", STALE_REPLAY_HASH, _metadata("replay"))
+        for name, scores in CLASS_SCORES.items():
+            _write_method(store, name, scores, "class")
+        store.write_run(_run("finetune", HASHES["finetune"], Phase.EVALUATE, 4, None,
+                             reason="loss became NaN at step 12"))
+        _write_method(store, "replay", CLASS_SCORES["replay"], "task")
+        _write_method(store, "finetune", [0.7], "task")
+        for seed in range(3):  # noise that must not show
+            store.write_run(_run("finetune", HASHES["finetune"], Phase.EVALUATE, seed, 0.99,
+                                 version="1"))
+            store.write_run(_run("replay", STALE_REPLAY_HASH, Phase.EVALUATE, seed, 0.10,
+                                 finished_at="2024-01-01T00:00:00+00:00"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def example() -> SimpleNamespace:
+    """The example store's known answers (fixtures rather than imports, so the tests work
+    under any pytest import mode)."""
+    return SimpleNamespace(
+        suite=SUITE, version=VERSION, class_scores=CLASS_SCORES, chosen=CHOSEN, hashes=HASHES,
+        stale_replay_hash=STALE_REPLAY_HASH, num_trials=NUM_TRIALS,
+        trial_wall_time_s=TRIAL_WALL_TIME_S,
+    )
+
+
+@pytest.fixture(scope="session")
+def example_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_example_store(tmp_path_factory.mktemp("store") / "harness.db")
+
+
+@pytest.fixture(scope="session")
+def example_site(example_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from leaderboard.build import build_site
+
+    index = build_site(example_store, tmp_path_factory.mktemp("out") / "site", release="r-test")
+    return index.parent

@@ -1,0 +1,113 @@
+import pytest
+
+from harness.store import Store
+from leaderboard.view import SiteView, VersusBest, build_site_view
+
+
+@pytest.fixture(scope="module")
+def site(example_store) -> SiteView:
+    with Store(example_store) as store:
+        return build_site_view(store, built_at="2025-01-01 00:00 UTC", release="r-test")
+
+
+def _bench(site: SiteView, scenario: str):
+    (suite,) = site.suites
+    return next(b for b in suite.benchmarks if b.scenario == scenario)
+
+
+def _rows(site: SiteView, scenario: str):
+    return {row.method: row for row in _bench(site, scenario).rows}
+
+
+def test_suites_use_the_newest_version_and_scenarios_in_canonical_order(site):
+    (suite,) = site.suites
+    assert (suite.name, suite.version) == ("split-mnist", "2")
+    assert [b.scenario for b in suite.benchmarks] == ["task", "class"]
+
+
+def test_best_is_the_best_continual_method_not_the_upper_bound(site):
+    rows = _rows(site, "class")
+    assert _bench(site, "class").best == "replay"
+    assert rows["replay"].is_best and rows["replay"].rank == 1
+    assert rows["joint"].versus_best is VersusBest.REFERENCE
+    assert rows["joint"].rank is None and not rows["joint"].continual
+    # joint has the highest mean: it is shown first, but it is not ranked or "best"
+    assert rows["joint"].primary.mean > rows["replay"].primary.mean
+    assert [r.method for r in _bench(site, "class").rows][0] == "joint"
+
+
+def test_equal_distribution_is_tied_and_clearly_worse_is_not(site):
+    rows = _rows(site, "class")
+    assert rows["replay-twin"].versus_best is VersusBest.TIED
+    assert rows["replay-twin"].comparison.p_adjusted > 0.5
+    assert "Welch's t-test" in rows["replay-twin"].versus_best_title
+    assert rows["finetune"].versus_best is VersusBest.WORSE
+    assert rows["finetune"].comparison.significant
+    assert [rows[m].rank for m in ("replay", "replay-twin", "finetune")] == [1, 2, 3]
+
+
+def test_single_seed_method_cannot_be_tested(site):
+    rows = _rows(site, "task")
+    assert rows["finetune"].versus_best is VersusBest.UNTESTABLE
+    assert rows["finetune"].versus_best_text == "cannot be tested with this many seeds"
+
+
+def test_cells_carry_mean_ci_and_n_of_successful_seeds_only(site):
+    rows = _rows(site, "class")
+    replay = rows["replay"].primary
+    assert replay.n == 5 and replay.mean == pytest.approx(0.80)
+    assert replay.ci_low < 0.80 < replay.ci_high
+    assert rows["finetune"].primary.n == 4  # the failed seed is not averaged
+    assert rows["finetune"].failed_runs == 1
+    assert rows["replay"].failed_runs == 0
+    assert [e.n for e in rows["replay"].secondary] == [5, 5, 5]
+
+
+def test_stale_hash_and_old_suite_version_do_not_leak_into_the_table(site, example):
+    rows = _rows(site, "class")
+    # stale replay runs scored 0.10, old-version finetune runs 0.99
+    assert rows["replay"].primary.mean == pytest.approx(0.80)
+    assert rows["finetune"].primary.mean == pytest.approx(0.5025)
+    replay_page = next(m for m in site.methods if m.name == "replay")
+    assert [s.submission_hash for s in replay_page.stale] == [example.stale_replay_hash]
+    assert replay_page.current_hash == example.hashes["replay"]
+
+
+def test_chosen_hparams_and_tuning_cost_come_from_the_protocol(site, example):
+    row = _rows(site, "class")["replay"]
+    assert row.hparams == example.chosen["replay"]
+    assert row.hparams_text == "lr=0.01, memory=200"
+    assert row.tuning_trials == example.num_trials
+    assert row.tuning_time_s == pytest.approx(example.num_trials * example.trial_wall_time_s)
+    assert row.tuning_text == "3 trials, 1.5 min"
+
+
+def test_method_page_lists_trials_seeds_and_failures(site, example):
+    finetune = next(m for m in site.methods if m.name == "finetune")
+    cls = next(b for b in finetune.benchmarks if b.scenario == "class")
+    assert len(cls.trials) == example.num_trials
+    assert [t.chosen for t in cls.trials] == [False, True, False]
+    assert [s.seed for s in cls.seeds] == [0, 1, 2, 3, 4]
+    assert [(f.phase, f.label, f.reason) for f in cls.failed] == [
+        ("evaluate", "seed 4", "loss became NaN at step 12")
+    ]
+    assert cls.table_href == "suites/split-mnist.html#split-mnist-class"
+
+
+def test_plots_have_data_and_alt_text(site):
+    plots = _bench(site, "class").plots
+    kinds = [p.kind for p in plots]
+    assert kinds == ["interval_estimates"] + ["accuracy_matrix"] * 4
+    intervals = plots[0]
+    assert intervals.data["labels"][0] == "joint"
+    assert intervals.data["statuses"][:2] == ["reference", "best"]
+    assert "replay: 0.800" in intervals.alt
+    matrix = plots[1].data["matrix"]
+    assert len(matrix) == 3 and len(matrix[0]) == 2  # (T + 1, T) with T = 2
+
+
+def test_empty_store_gives_an_empty_site(tmp_path):
+    with Store(tmp_path / "empty.db") as store:
+        site = build_site_view(store, built_at="now")
+    assert site.is_empty and site.suites == () and site.methods == ()
+    assert site.stamp.release == "unreleased"

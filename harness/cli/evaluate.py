@@ -82,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
     with Store(args.store) as store:
         report = evaluate(suite, submissions, store, options,
                           reporter=RichReporter(console))
-    Console(file=sys.stdout).print(summary_table(report, suite.protocol.tuning_metric))
+    Console(file=sys.stdout, width=max(120, Console().width)).print(
+        summary_table(report, suite.protocol.tuning_metric))
     for note in report.notes:
         console.print(f"[yellow]note[/]: {note}")
     console.print(f"{report.executed} run(s) executed, {report.skipped} already stored, "

@@ -1,0 +1,173 @@
+"""Elastic Weight Consolidation (EWC): Kirkpatrick et al. 2017, *Overcoming catastrophic
+forgetting in neural networks*, PNAS 114(13); as implemented in van de Ven et al.'s reference
+code (github.com/GMvandeVen/continual-learning, "offline" EWC).
+
+Loss while learning task t (one quadratic penalty per earlier task, as in the paper):
+
+    L(θ) = CE_t(θ) + λ · ½ Σ_{k<t} Σ_i F_{k,i} (θ_i − θ*_{k,i})²
+
+where θ*_k are the parameters right after task k and F_k is the diagonal of the Fisher
+information of the model at θ*_k on task k's training data. All parameters of the backbone are
+regularized (body and head), as in the reference code.
+
+Choices where the paper is ambiguous:
+
+- **Which Fisher.** By default the *true* Fisher, computed exactly:
+  F_{k,i} = mean_x Σ_c p_θ(c|x) (∂ log p_θ(c|x) / ∂θ_i)², the expectation over the model's own
+  predictive distribution (van de Ven's `fisher_labels="all"`, the most accurate of the
+  estimators compared in his ICLR-blogpost study). `fisher="empirical"` uses the training label
+  instead (the "empirical Fisher"). Per-sample gradients come from `torch.func` (vmap of
+  jacrev/grad), which equals the reference's batch-size-1 loop.
+- **Which samples.** `fisher_n` samples of the task (default: all of them), taken from the last
+  epoch that the harness yields (a uniformly random subset, since each epoch is a fresh
+  permutation). The harness's data may be iterated once, so these samples are copied while
+  training and dropped as soon as the Fisher is computed; they are not kept across tasks.
+- **Model mode.** The Fisher is computed in eval mode (batch-norm running statistics), as in the
+  reference code.
+- **Output units ("active classes", van de Ven et al., *Three scenarios*):** task-incremental
+  trains and computes the Fisher on the current task's classes only (a multi-headed output
+  layer); class-incremental on every class seen so far; domain-incremental on all outputs. At
+  prediction time in class-incremental, classes not yet seen get a large negative logit.
+- **Optimizer.** One Adam optimizer (van de Ven's Split-MNIST setting: Adam, lr 1e-3), kept
+  across tasks, as the harness's baselines do.
+
+Hyperparameters: `lr` (Adam learning rate, default 1e-3), `lambda` (penalty strength λ;
+default 100; the reference tunes it over 1 … 1e12), `fisher` ("true" | "empirical", default
+"true"), `fisher_n` (samples for the Fisher; default all).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.func import functional_call, grad, jacrev, vmap
+from torch.nn import functional as F
+
+from harness.api import ContinualLearner, HParams, LearnerContext, Scenario, TaskData, TaskInfo
+
+DEFAULT_LR = 1e-3
+DEFAULT_LAMBDA = 100.0
+# Large, finite: the harness rejects non-finite logits.
+UNSEEN_LOGIT = -1e9
+# Bound on the per-sample Jacobian held at once when computing the Fisher (floats).
+FISHER_CHUNK_FLOATS = 2**25
+
+
+def diagonal_fisher(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                    columns: torch.Tensor, empirical: bool) -> dict[str, torch.Tensor]:
+    """Diagonal Fisher of `model` at its current parameters on samples (x, y).
+
+    The model's distribution is the softmax over the output units `columns`. With `empirical`,
+    the squared gradient of log p(y|x) for the given labels (global class ids in `columns`);
+    otherwise the exact expectation over the model's own p(c|x). Averaged over the samples.
+    """
+    was_training = model.training
+    model.eval()
+    params = {n: p.detach() for n, p in model.named_parameters() if p.requires_grad}
+    buffers = dict(model.named_buffers())
+
+    def log_probs(p: dict[str, torch.Tensor], sample: torch.Tensor) -> torch.Tensor:
+        logits = functional_call(model, (p, buffers), (sample.unsqueeze(0),))[0]
+        return F.log_softmax(logits[columns], dim=0)
+
+    fisher = {n: torch.zeros_like(p) for n, p in params.items()}
+    num_params = sum(p.numel() for p in params.values())
+    chunk = max(1, FISHER_CHUNK_FLOATS // (num_params * (1 if empirical else len(columns))))
+    size = int(max(columns.max(), y.max() if len(y) else 0)) + 1
+    position = torch.full((size,), -1, dtype=torch.long, device=x.device)
+    position[columns] = torch.arange(len(columns), device=x.device)
+    for start in range(0, len(x), chunk):
+        xs, ys = x[start:start + chunk], position[y[start:start + chunk]]
+        if empirical:
+            def nll(p, sample, label):
+                return -log_probs(p, sample)[label]
+            grads = vmap(grad(nll), in_dims=(None, 0, 0))(params, xs, ys)
+            for n, g in grads.items():
+                fisher[n] += (g ** 2).sum(0)
+        else:
+            probs = vmap(log_probs, in_dims=(None, 0))(params, xs).exp()  # (B, C)
+            jacobians = vmap(jacrev(log_probs), in_dims=(None, 0))(params, xs)  # (B, C, ...)
+            for n, j in jacobians.items():
+                fisher[n] += torch.einsum("bc,bc...->...", probs, j ** 2)
+    model.train(was_training)
+    return {n: f / max(len(x), 1) for n, f in fisher.items()}
+
+
+class Learner(ContinualLearner):
+    def __init__(self, ctx: LearnerContext, hparams: HParams):
+        super().__init__(ctx, hparams)
+        self.model = ctx.make_backbone().to(ctx.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(),
+                                          lr=float(hparams.get("lr", DEFAULT_LR)))
+        self.strength = float(hparams.get("lambda", DEFAULT_LAMBDA))
+        fisher = str(hparams.get("fisher", "true"))
+        if fisher not in ("true", "empirical"):
+            raise ValueError(f'fisher must be "true" or "empirical", not {fisher!r}')
+        self.empirical = fisher == "empirical"
+        fisher_n = hparams.get("fisher_n")
+        self.fisher_n = None if fisher_n is None else int(fisher_n)
+        # One (Fisher, θ*) pair per finished task.
+        self.anchors: list[tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]] = []
+        self.seen = torch.zeros(ctx.num_outputs, dtype=torch.bool, device=ctx.device)
+
+    def active_mask(self, task: TaskInfo) -> torch.Tensor:
+        """Output units trained on this task (see the module docstring)."""
+        if self.ctx.scenario is Scenario.DOMAIN:
+            return torch.ones_like(self.seen)
+        mask = torch.zeros_like(self.seen)
+        mask[list(task.classes)] = True
+        return mask | self.seen if self.ctx.scenario is Scenario.CLASS else mask
+
+    def mark_seen(self, task: TaskInfo) -> None:
+        if self.ctx.scenario is Scenario.DOMAIN:
+            self.seen[:] = True
+        else:
+            self.seen[list(task.classes)] = True
+
+    def penalty(self) -> torch.Tensor:
+        """½ Σ_k Σ_i F_{k,i} (θ_i − θ*_{k,i})² over the finished tasks k."""
+        total = torch.zeros((), device=self.ctx.device)
+        for fisher, anchor in self.anchors:
+            for name, p in self.model.named_parameters():
+                if name in fisher:
+                    total = total + (fisher[name] * (p - anchor[name]) ** 2).sum()
+        return 0.5 * total
+
+    def learn(self, task: TaskInfo, data: TaskData) -> None:
+        mask = self.active_mask(task)
+        keep = data.num_samples if self.fisher_n is None else min(self.fisher_n, data.num_samples)
+        last_epoch_start = (data.num_epochs - 1) * data.num_samples
+        kept_x, kept_y, num_kept, num_seen = [], [], 0, 0
+        self.model.train()
+        for x, y in data:
+            if num_seen >= last_epoch_start and num_kept < keep:
+                take = min(len(x), keep - num_kept)
+                kept_x.append(x[:take].detach().clone())
+                kept_y.append(y[:take].clone())
+                num_kept += take
+            num_seen += len(x)
+            self.optimizer.zero_grad(set_to_none=True)
+            logits = self.model(x).masked_fill(~mask, UNSEEN_LOGIT)
+            loss = F.cross_entropy(logits, y) + self.strength * self.penalty()
+            loss.backward()
+            self.optimizer.step()
+        self.mark_seen(task)
+        if kept_x:
+            columns = mask.nonzero().flatten()
+            fisher = diagonal_fisher(self.model, torch.cat(kept_x), torch.cat(kept_y), columns,
+                                     self.empirical)
+            anchor = {n: p.detach().clone() for n, p in self.model.named_parameters()
+                      if n in fisher}
+            self.anchors.append((fisher, anchor))
+
+    def predict(self, x: torch.Tensor, task: int | None = None) -> torch.Tensor:
+        self.model.eval()
+        logits = self.model(x)
+        if self.ctx.scenario is Scenario.CLASS and self.seen.any():
+            logits = logits.masked_fill(~self.seen, UNSEEN_LOGIT)
+        return logits
+
+    def state_size_bytes(self) -> int:
+        return sum(t.numel() * t.element_size()
+                   for fisher, anchor in self.anchors
+                   for t in (*fisher.values(), *anchor.values()))

@@ -1,0 +1,95 @@
+"""A killed `harness evaluate` resumes: finished runs are kept, never redone or duplicated."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+from tests.conftest import LEARNER_HEAD, make_method, write_tiny_suite
+
+# Sleeps in every task so the evaluation is long enough to be killed in the middle.
+SLOW = LEARNER_HEAD + """
+    def learn(self, task, data):
+        import time
+        for x, y in data:
+            self.opt.zero_grad()
+            F.cross_entropy(self.model(x), y).backward()
+            self.opt.step()
+        time.sleep(0.4)
+"""
+
+
+def evaluate_command(tmp_path):
+    return [sys.executable, "-m", "harness", "evaluate", "--suite",
+            str(write_tiny_suite(tmp_path)), "--submissions", str(tmp_path / "methods"),
+            "--store", str(tmp_path / "r.db"), "--jobs", "2", "--seeds", "4", "--trials", "2"]
+
+
+def finished_runs(db_path):
+    if not db_path.exists():
+        return {}
+    with sqlite3.connect(db_path, timeout=30) as db:
+        try:
+            return dict(db.execute("SELECT run_key, started_at FROM runs WHERE status = 'ok'"))
+        except sqlite3.OperationalError:  # schema not created yet
+            return {}
+
+
+def processes_with_env(marker: str) -> list[int]:
+    """Pids (other than ours) whose environment holds `marker`: the harness, zygote, workers."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if marker.encode() in f.read().split(b"\0"):
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def test_sigkill_mid_evaluation_then_resume(tmp_path, tiny_cache):
+    for name in ("slow-a", "slow-b"):
+        make_method(tmp_path / "methods", name, SLOW)
+    db = tmp_path / "r.db"
+    marker = f"HARNESS_TEST_KILLED_RUN={tmp_path}"
+    env = {**os.environ, "HARNESS_CACHE_DIR": str(tiny_cache.root),
+           marker.split("=")[0]: str(tmp_path)}
+    tiny_cache.get("textures")  # generate the data first, so the kill lands among the runs
+    proc = subprocess.Popen(evaluate_command(tmp_path), env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    while len(finished_runs(db)) < 3 and time.monotonic() < deadline:
+        assert proc.poll() is None, "evaluation ended before it could be killed"
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before_kill = finished_runs(db)
+    assert processes_with_env(marker)  # the zygote and workers were running at the kill
+    # ... and die with the killed harness: the zygote sees its pipe close, and workers ask
+    # for SIGKILL when their parent dies.
+    deadline = time.monotonic() + 15
+    while processes_with_env(marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_with_env(marker) == []
+    assert 3 <= len(before_kill) < 12  # 2 methods × (2 trials + 4 seeds) = 12 runs
+
+    env.pop("HARNESS_TEST_KILLED_RUN")
+    resumed = subprocess.run(evaluate_command(tmp_path), env=env, capture_output=True,
+                             text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    after = finished_runs(db)
+    assert len(after) == 12
+    for key, started_at in before_kill.items():  # finished runs were not redone
+        assert after[key] == started_at
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT COUNT(*), COUNT(DISTINCT run_key) FROM runs").fetchone()
+    assert rows == (12, 12)
+    summary = " ".join(resumed.stderr.split())  # rich may wrap the line
+    assert f"{12 - len(before_kill)} run(s) executed, {len(before_kill)} already stored" in summary

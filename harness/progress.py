@@ -18,13 +18,17 @@ from harness.stats import summarize_cell
 class RichReporter(Reporter):
     """A bar per phase (runs done of total, failures so far) and one line per failed run."""
 
-    def __init__(self, console: Console):
+    def __init__(self, console: Console, on_first_phase=None):
         self.console = console
+        self._on_first_phase = on_first_phase  # e.g. stop a "preparing data" spinner
         self._progress: Progress | None = None
         self._task = None
         self._failed = 0
 
     def phase(self, name: str, total: int, skipped: int) -> None:
+        if self._on_first_phase is not None:
+            self._on_first_phase()
+            self._on_first_phase = None
         self._failed = 0
         self._progress = Progress(
             TextColumn(f"[bold]{name:<8}[/]"), BarColumn(), MofNCompleteColumn(),

@@ -79,9 +79,11 @@ def run(args: argparse.Namespace) -> int:
                   f"{', '.join(s.meta.name for s in submissions)}; store {args.store}")
     options = EvaluateOptions(jobs=args.jobs, force=args.force, retry_failed=args.retry_failed,
                               num_seeds=args.seeds, num_trials=args.trials, device=args.device)
-    with Store(args.store) as store:
-        report = evaluate(suite, submissions, store, options,
-                          reporter=RichReporter(console))
+    with Store(args.store) as store, console.status(
+        "preparing data (procedural datasets are generated and cached on first use)"
+    ) as status:
+        reporter = RichReporter(console, on_first_phase=status.stop)
+        report = evaluate(suite, submissions, store, options, reporter=reporter)
     Console(file=sys.stdout, width=max(120, Console().width)).print(
         summary_table(report, suite.protocol.tuning_metric))
     for note in report.notes:

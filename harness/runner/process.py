@@ -74,12 +74,14 @@ class _Zygote:
             return None if self.alive else ZYGOTE_LOST
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        """Close the zygote's stdin (it exits on EOF) and wait for it."""
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
 
 
 _zygote: _Zygote | None = None

@@ -71,12 +71,18 @@ class Budget:
         batch_size: samples per training batch.
         replay_samples: how many past training samples a learner may keep in memory.
         time_limit_s: wall-clock limit of one whole run; a run over it is killed and failed.
+        state_bytes_allowed: bytes of state the learner may keep beyond its live network,
+            audited after every task (replay buffers, stored models, Fisher matrices,
+            optimizer moments…): ``replay_samples`` stored samples (float32 input, int64
+            label, float32 logits) plus ``model_copies`` copies of the network's parameters.
+            A learner over it fails the run with the figure. None when not audited.
     """
 
     epochs_per_task: int
     batch_size: int
     replay_samples: int
     time_limit_s: float
+    state_bytes_allowed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,7 @@ class ContinualLearner:
     def state_size_bytes(self) -> int | None:
         """Bytes of state the learner keeps beyond the backbone (e.g. a replay buffer).
 
-        Used for the memory audit; return None if you do not report it.
+        Informational: the audit itself measures every tensor the learner holds (see
+        `harness.runner.audit`), so a wrong figure here cannot pass it. None if not reported.
         """
         return None

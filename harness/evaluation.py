@@ -107,10 +107,12 @@ def _prepare(suite: Suite, cache: DatasetCache) -> list[_Benchmark]:
     for scenario in suite.scenarios:
         tuning = build_plan(suite.tuning, scenario, tuning_ds)
         evaluation = build_plan(suite.evaluation, scenario, evaluation_ds)
+        per_task = suite.continual_eval.samples_per_task if suite.continual_eval.every_steps \
+            else 0
         benchmarks.append(_Benchmark(
             scenario.value, tuning, evaluation,
-            prepare_plan_files(tuning, prepared_root),
-            prepare_plan_files(evaluation, prepared_root),
+            prepare_plan_files(tuning, prepared_root, per_task),
+            prepare_plan_files(evaluation, prepared_root, per_task),
         ))
     return benchmarks
 
@@ -175,7 +177,12 @@ class _PhaseRunner:
             "backbone": self.suite.backbone, "backbone_options": self.suite.backbone_options,
             "input_shape": list(plan.dataset.image_shape), "num_outputs": plan.num_outputs,
             "num_tasks": plan.num_tasks, "mean": list(plan.dataset.mean),
-            "std": list(plan.dataset.std), "budget": vars(self.suite.budget).copy(),
+            "std": list(plan.dataset.std),
+            "budget": {k: v for k, v in vars(self.suite.budget).items()
+                       if k != "state_bytes_allowed"},
+            "model_copies": self.suite.model_copies,
+            "ce_every_steps": self.suite.continual_eval.every_steps,
+            "ce_samples_per_task": self.suite.continual_eval.samples_per_task,
             "groups": [list(g) for g in plan.groups],
             "eval_batch_size": self.suite.protocol.eval_batch_size,
             "num_threads": threads_per_job(self.options.jobs), "device": self.options.device,

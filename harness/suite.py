@@ -21,8 +21,10 @@ from harness.metrics.continual import METRIC_DIRECTIONS
 from harness.models import BACKBONES
 
 _TOP_KEYS = ("name", "description", "api", "scenarios", "backbone", "backbone_options",
-             "budget", "protocol", "tuning", "evaluation")
-_BUDGET_KEYS = ("epochs_per_task", "batch_size", "replay_samples", "time_limit_s")
+             "budget", "protocol", "tuning", "evaluation", "continual_eval")
+_BUDGET_KEYS = ("epochs_per_task", "batch_size", "replay_samples", "time_limit_s",
+                "model_copies")
+_CONTINUAL_EVAL_KEYS = ("every_steps", "samples_per_task")
 _PROTOCOL_KEYS = ("num_trials", "num_seeds", "sampler_seed", "tuning_metric", "eval_batch_size")
 _DATA_KEYS = ("dataset", "classes", "num_tasks", "class_order_seed", "train_split", "eval_split",
               "max_train_per_class", "max_eval_per_class")
@@ -57,6 +59,17 @@ class ProtocolSettings:
 
 
 @dataclass(frozen=True)
+class ContinualEval:
+    """Evaluation during training (*Continual evaluation for lifelong learning*, De Lange et al.
+    2023): every `every_steps` training steps and at the end of each task, the learner predicts
+    a fixed subsample of `samples_per_task` evaluation samples of every task, giving per-step
+    accuracy traces, min-ACC and WC-ACC. `every_steps = 0` turns it off."""
+
+    every_steps: int = 0
+    samples_per_task: int = 0
+
+
+@dataclass(frozen=True)
 class Suite:
     name: str
     description: str
@@ -66,9 +79,11 @@ class Suite:
     backbone: str
     backbone_options: dict[str, int]
     budget: Budget
+    model_copies: int
     protocol: ProtocolSettings
     tuning: ScenarioData
     evaluation: ScenarioData
+    continual_eval: ContinualEval
 
 
 def default_suites_dir() -> Path:
@@ -117,6 +132,16 @@ def _parse_suite(data: dict[str, Any], path: Path, text: str, problems: Problems
     protocol = _parse_table(data, "protocol", _PROTOCOL_KEYS, problems, _protocol)
     tuning = _parse_table(data, "tuning", _DATA_KEYS, problems, _scenario_data)
     evaluation = _parse_table(data, "evaluation", _DATA_KEYS, problems, _scenario_data)
+    continual_eval = ContinualEval()
+    if "continual_eval" in data:
+        continual_eval = _parse_table(data, "continual_eval", _CONTINUAL_EVAL_KEYS, problems,
+                                      _continual_eval)
+    # 8 parameter copies admit every regularization method of the zoo (SI keeps ω, θ*, the
+    # path integral and Adam's two moments) while replay memory stays bounded by samples.
+    copies = data.get("budget", {}).get("model_copies", 8) if isinstance(
+        data.get("budget"), dict) else 8
+    if isinstance(copies, bool) or not isinstance(copies, int) or copies < 0:
+        problems.add('"model_copies" in [budget] must be an integer >= 0', key="model_copies")
     if tuning and evaluation and tuning.num_tasks != evaluation.num_tasks:
         problems.add("tuning and evaluation must have the same number of tasks (the same "
                      f"scenario shape); got {tuning.num_tasks} and {evaluation.num_tasks}")
@@ -126,7 +151,8 @@ def _parse_suite(data: dict[str, Any], path: Path, text: str, problems: Problems
         name=name, description=description, path=path,
         version=hashlib.sha256(text.encode()).hexdigest()[:12], scenarios=scenarios,
         backbone=backbone, backbone_options=dict(backbone_options), budget=budget,
-        protocol=protocol, tuning=tuning, evaluation=evaluation,
+        model_copies=copies, protocol=protocol, tuning=tuning, evaluation=evaluation,
+        continual_eval=continual_eval,
     )
 
 
@@ -175,6 +201,14 @@ def _budget(table, problems, where) -> Budget:
         batch_size=_positive_int(table, "batch_size", problems, where),
         replay_samples=replay, time_limit_s=float(time_limit or 0),
     )
+
+
+def _continual_eval(table, problems, where) -> ContinualEval:
+    every = problems.require(table, "every_steps", int, where)
+    samples = _positive_int(table, "samples_per_task", problems, where)
+    if every is not None and every < 0:
+        problems.add(f'"every_steps" in {where} must be >= 0', key="every_steps")
+    return ContinualEval(every_steps=every or 0, samples_per_task=samples or 0)
 
 
 def _protocol(table, problems, where) -> ProtocolSettings:

@@ -27,6 +27,10 @@ batch_size = 16
 replay_samples = 8
 time_limit_s = {time_limit_s}
 
+[continual_eval]
+every_steps = 1
+samples_per_task = 4
+
 [protocol]
 num_trials = 2
 num_seeds = 2

@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "evaluate": "harness.cli.evaluate",
     "submissions": "harness.cli.submissions",
     "results": "harness.cli.results",
+    "data": "harness.cli.data",
     "leaderboard": "leaderboard.cli",
 }
 

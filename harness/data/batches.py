@@ -9,7 +9,8 @@ conversion and normalization. Both give bit-identical batches.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 
 import torch
 
@@ -40,7 +41,8 @@ class DeviceTaskData:
     """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, *, batch_size: int,
-                 num_epochs: int, normalize: Normalizer, generator: torch.Generator):
+                 num_epochs: int, normalize: Normalizer, generator: torch.Generator,
+                 instrument: Callable[[int], AbstractContextManager] | None = None):
         if len(images) != len(labels):
             raise ValueError(f"{len(images)} images but {len(labels)} labels")
         self.images = images
@@ -52,6 +54,10 @@ class DeviceTaskData:
         if images.numel() * 4 <= PRENORMALIZE_MAX_BYTES:
             self.images, self._normalize = normalize(images), _identity
         self._generator = generator
+        # instrument(step) wraps the learner's processing of batch `step` (from the yield to
+        # the request for the next batch): the worker counts FLOPs and runs continual
+        # evaluation there without the learner's cooperation.
+        self._instrument = instrument
         self._iterated = False
         self.samples_yielded = 0
 
@@ -70,12 +76,19 @@ class DeviceTaskData:
 
     def _batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         device = self.images.device
+        step = 0
         for _ in range(self.num_epochs):
             order = torch.randperm(self.num_samples, generator=self._generator).to(device)
             for start in range(0, self.num_samples, self.batch_size):
                 index = order[start:start + self.batch_size]
                 self.samples_yielded += len(index)
-                yield self._normalize(self.images[index]), self.labels[index]
+                batch = self._normalize(self.images[index]), self.labels[index]
+                if self._instrument is None:
+                    yield batch
+                else:
+                    with self._instrument(step):
+                        yield batch
+                step += 1
 
 
 def _identity(x: torch.Tensor) -> torch.Tensor:

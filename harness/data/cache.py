@@ -353,10 +353,9 @@ class DatasetCache:
                 f'no dataset "{name}"{suggestion}; procedural datasets: '
                 f"{', '.join(sorted(self.specs))}"
             )
-        raise DatasetMissingError(
-            f'dataset "{name}" is not in the cache at {self.root}; add it with '
-            f"`harness data import {name} PATH`"
-        )
+        from harness.data.sources import missing_dataset_message  # lazy: sources imports us
+
+        raise DatasetMissingError(missing_dataset_message(name, self.root))
 
     def _procedural(self, spec: ProceduralSpec) -> CachedDataset:
         version = procedural.dataset_version(spec, self.sizes_override)

@@ -66,6 +66,23 @@ class ScenarioPlan:
     def num_tasks(self) -> int:
         return len(self.tasks)
 
+    def continual_subset(self, samples_per_task: int) -> tuple[np.ndarray, tuple]:
+        """Positions (into the presentation order) of a fixed per-task subsample, and groups.
+
+        The first `samples_per_task` presented samples of each task, kept in presentation
+        order, so the subsample reveals no more about tasks than the full evaluation does.
+        """
+        positions = np.sort(np.concatenate([
+            np.flatnonzero(self.eval_task_ids == t)[:samples_per_task]
+            for t in range(self.num_tasks)
+        ]))
+        if self.scenario is not Scenario.TASK:
+            return positions, ((None, 0, len(positions)),)
+        tasks = self.eval_task_ids[positions]
+        bounds = np.cumsum([0] + [int((tasks == t).sum()) for t in range(self.num_tasks)])
+        return positions, tuple((t, int(bounds[t]), int(bounds[t + 1]))
+                                for t in range(self.num_tasks))
+
     def fingerprint(self) -> str:
         """Hash of everything the worker receives (dataset, splits, indices, labels, order)."""
         digest = hashlib.sha256()

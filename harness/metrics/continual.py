@@ -39,6 +39,8 @@ METRIC_DIRECTIONS: dict[str, str] = {
     "fwt": "higher",
     "forgetting": "lower",
     "learning_acc": "higher",
+    "min_acc": "higher",
+    "wc_acc": "higher",
 }
 """For each key of `summarize`: "higher" or "lower" is better."""
 
@@ -176,3 +178,34 @@ def summarize(acc: ArrayLike) -> dict[str, float]:
         "forgetting": forgetting(array),
         "learning_acc": learning_accuracy(array),
     }
+
+
+def minimum_accuracy(trace: ArrayLike, trace_task: ArrayLike) -> float:
+    """min-ACC (De Lange et al. 2023, *Continual evaluation for lifelong learning: identifying
+    the stability gap*, eq. 3): for each task i but the last, the lowest accuracy on i measured
+    at any evaluation *after* task i was learned (while later tasks were being learned),
+    averaged over those tasks.
+
+    Convention: `trace` has shape (num_evaluations, T), accuracy on every task at each
+    evaluation; `trace_task[r]` is the task being learned at evaluation r, with evaluations at
+    the end of a task labelled by that task. An evaluation counts for task i when
+    `trace_task[r] > i`. nan when T == 1 or no evaluation follows a task.
+    """
+    trace = np.asarray(trace, dtype=float)
+    trace_task = np.asarray(trace_task)
+    mins = [trace[trace_task > i, i].min() for i in range(trace.shape[1] - 1)
+            if (trace_task > i).any()]
+    return float(np.mean(mins)) if mins else float("nan")
+
+
+def worst_case_accuracy(trace: ArrayLike, trace_task: ArrayLike, final_acc: ArrayLike) -> float:
+    """WC-ACC (De Lange et al. 2023, eq. 4): (1/T) · a_T(T) + (1 − 1/T) · min-ACC, where
+    a_T(T) is the accuracy on the last task once learned (`final_acc[-1]`, the last row of the
+    accuracy matrix) — a per-iteration worst-case lower bound on average accuracy.
+    """
+    final_acc = np.asarray(final_acc, dtype=float)
+    num_tasks = len(final_acc)
+    min_acc = minimum_accuracy(trace, trace_task)
+    if num_tasks == 1 or np.isnan(min_acc):
+        return float("nan")
+    return float(final_acc[-1] / num_tasks + (1 - 1 / num_tasks) * min_acc)

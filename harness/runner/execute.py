@@ -22,7 +22,7 @@ import numpy as np
 
 from harness import __version__
 from harness.data.scenario import ScenarioPlan
-from harness.metrics.continual import summarize
+from harness.metrics.continual import minimum_accuracy, summarize, worst_case_accuracy
 from harness.runner.process import Worker, wait_worker
 from harness.runner.result import RunResult, RunStatus
 from harness.runner.spec import RunSpec
@@ -56,13 +56,15 @@ class RunJob:
     time_limit_s: float
 
 
-def prepare_plan_files(plan: ScenarioPlan, root: Path) -> dict[str, str]:
+def prepare_plan_files(plan: ScenarioPlan, root: Path,
+                       continual_per_task: int = 0) -> dict[str, Any]:
     """Write the files a worker reads for `plan` (once per plan; atomic); return their paths.
 
     `train_tasks.npz` holds each task's train indices, scenario labels and classes;
-    `eval_inputs.npy` the evaluation images in presentation order — inputs only.
+    `eval_inputs.npy` the evaluation images in presentation order — inputs only;
+    `ce_inputs.npy` the continual-evaluation subsample (when `continual_per_task` > 0).
     """
-    folder = root / plan.fingerprint()
+    folder = root / f"{plan.fingerprint()}-ce{continual_per_task}"
     if not (folder / "eval_inputs.npy").exists():
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=_mkdir(root)))
         arrays = {}
@@ -72,16 +74,24 @@ def prepare_plan_files(plan: ScenarioPlan, root: Path) -> dict[str, str]:
             arrays[f"task_{task.index}_classes"] = np.array(task.classes, np.int64)
         np.savez(tmp / "train_tasks.npz", **arrays)
         images = plan.dataset.images(plan.eval_split)
-        np.save(tmp / "eval_inputs.npy", np.ascontiguousarray(images[plan.eval_indices]))
+        eval_inputs = np.ascontiguousarray(images[plan.eval_indices])
+        if continual_per_task:
+            positions, _ = plan.continual_subset(continual_per_task)
+            np.save(tmp / "ce_inputs.npy", eval_inputs[positions])
+        np.save(tmp / "eval_inputs.npy", eval_inputs)
         try:
             tmp.rename(folder)
         except OSError:  # another process prepared the same plan first
             shutil.rmtree(tmp, ignore_errors=True)
-    return {
+    files: dict[str, Any] = {
         "train_images": str(plan.dataset.images_path(plan.train_split)),
         "train_tasks": str(folder / "train_tasks.npz"),
         "eval_inputs": str(folder / "eval_inputs.npy"),
     }
+    if continual_per_task:
+        files["ce_inputs"] = str(folder / "ce_inputs.npy")
+        files["ce_groups"] = [list(g) for g in plan.continual_subset(continual_per_task)[1]]
+    return files
 
 
 def _mkdir(path: Path) -> Path:
@@ -163,11 +173,32 @@ def _score(job: RunJob, scratch: Path, worker: dict[str, Any]):
     if predictions.shape != expected:
         return _failed(f"worker wrote predictions of shape {predictions.shape}, not {expected}")
     acc = accuracy_matrix(predictions.astype(np.int64), job.plan)
-    metrics = {k: v for k, v in summarize(acc).items() if np.isfinite(v)}
+    metrics = dict(summarize(acc))
     metrics.update({k: float(worker[k]) for k in
                     ("train_time_s", "eval_time_s", "peak_rss_mb", "samples_seen")})
-    sizes = [s for s in worker["state_size_bytes"] if s is not None]
-    if sizes:
-        metrics["state_size_bytes"] = float(max(sizes))
-    curves = {"accuracy_matrix": acc.round(6).tolist()}
+    metrics["train_flops"] = float(sum(worker["train_flops"]))
+    metrics["state_bytes"] = float(max(worker["state_bytes_measured"], default=0))
+    curves = {
+        "accuracy_matrix": acc.round(6).tolist(),
+        "train_flops_per_task": worker["train_flops"],
+        "state_bytes_per_task": worker["state_bytes_measured"],
+    }
+    if worker["ce_rows"]:
+        trace = _continual_trace(job, scratch, worker)
+        metrics["min_acc"] = minimum_accuracy(trace["acc"], trace["task"])
+        metrics["wc_acc"] = worst_case_accuracy(trace["acc"], trace["task"], acc[-1])
+        curves["continual_eval"] = trace
+    metrics = {k: float(v) for k, v in metrics.items() if np.isfinite(v)}
     return RunStatus.OK, "", metrics, curves
+
+
+def _continual_trace(job: RunJob, scratch: Path, worker: dict[str, Any]) -> dict[str, Any]:
+    """Per-task accuracy at every continual evaluation, with the task and step it was taken."""
+    predictions = np.load(scratch / "ce_predictions.npy").astype(np.int64)
+    positions, _ = job.plan.continual_subset(job.payload["ce_samples_per_task"])
+    targets, task_ids = job.plan.eval_targets[positions], job.plan.eval_task_ids[positions]
+    correct = predictions == targets[None, :]
+    acc = np.stack([correct[:, task_ids == t].mean(axis=1)
+                    for t in range(job.plan.num_tasks)], axis=1)
+    return {"task": [r[0] for r in worker["ce_rows"]], "step": [r[1] for r in worker["ce_rows"]],
+            "acc": acc.round(6).tolist()}

@@ -28,7 +28,9 @@ from harness.api import Budget, ContinualLearner, LearnerContext, Scenario, Task
 from harness.data.batches import DeviceTaskData, Normalizer
 from harness.errors import BudgetExceededError, SubmissionFailure
 from harness.models import backbone_factory
+from harness.runner.audit import allowed_state_bytes, measure_state_bytes
 from harness.runner.hardware import hardware_fingerprint
+from harness.runner.instrument import StepInstrument
 
 
 def load_learner_class(submission_dir: Path) -> type[ContinualLearner]:
@@ -92,75 +94,129 @@ def run_job(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
     """Train and predict as `job` says; write predictions; return the measurements."""
     torch.set_num_threads(job["num_threads"])
     torch.manual_seed(job["seed"])
-    device = torch.device(job["device"])
-    scenario = Scenario(job["scenario"])
-    budget = Budget(**job["budget"])
-    input_shape = tuple(job["input_shape"])
-    ctx = LearnerContext(
-        device=device, seed=job["seed"],
-        generator=torch.Generator().manual_seed(job["seed"]),
-        num_tasks=job["num_tasks"], num_outputs=job["num_outputs"], input_shape=input_shape,
-        scenario=scenario, budget=budget,
-        make_backbone=backbone_factory(job["backbone"], input_shape, job["num_outputs"],
-                                       **job["backbone_options"]),
-    )
     # Import submission code before any data is opened: import errors fail fast, and whatever
     # the code does at import time sees exactly what the worker later opens.
     learner_class = load_learner_class(Path(job["submission_dir"]))
-    normalize = Normalizer(job["mean"], job["std"], device)
-    train_images = np.load(job["train_images"], mmap_mode="r")
-    tasks = np.load(job["train_tasks"])
-    eval_inputs = torch.from_numpy(np.load(job["eval_inputs"])).to(device)
-    task_classes = [tuple(int(c) for c in tasks[f"task_{t}_classes"])
-                    for t in range(job["num_tasks"])]
+    run = _Run(job, scratch)
     (scratch / "ready").touch()  # the parent's clock for time_limit_s starts now
-    learner = learner_class(ctx, dict(job["hparams"]))
+    run.learner = learner_class(run.ctx, dict(job["hparams"]))
+    return run.execute()
 
-    clock = _Clock(device)
-    rows, state_sizes, samples = [], [], 0
-    train_time_s = eval_time_s = 0.0
 
-    def evaluate(after_task: int) -> None:
-        nonlocal eval_time_s
-        start = clock.now()
-        rows.append(predict_all(learner, eval_inputs, normalize, job["groups"], task_classes,
-                                scenario, job["num_outputs"], job["eval_batch_size"], after_task))
-        eval_time_s += clock.now() - start
+def learner_context(job: dict[str, Any]) -> LearnerContext:
+    """The context a learner is built with, including its audited state allowance."""
+    input_shape = tuple(job["input_shape"])
+    make_backbone = backbone_factory(job["backbone"], input_shape, job["num_outputs"],
+                                     **job["backbone_options"])
+    with torch.random.fork_rng(devices=[]):  # counting parameters must not shift the seed
+        num_parameters = sum(p.numel() for p in make_backbone().parameters())
+    budget = Budget(**job["budget"], state_bytes_allowed=allowed_state_bytes(
+        job["budget"]["replay_samples"], input_shape, job["num_outputs"], num_parameters,
+        job["model_copies"]))
+    return LearnerContext(
+        device=torch.device(job["device"]), seed=job["seed"],
+        generator=torch.Generator().manual_seed(job["seed"]), num_tasks=job["num_tasks"],
+        num_outputs=job["num_outputs"], input_shape=input_shape,
+        scenario=Scenario(job["scenario"]), budget=budget, make_backbone=make_backbone,
+    )
 
-    evaluate(-1)
-    for t in range(job["num_tasks"]):
-        indices = tasks[f"task_{t}_indices"]
-        images = torch.from_numpy(np.ascontiguousarray(train_images[indices])).to(device)
-        labels = torch.from_numpy(tasks[f"task_{t}_labels"]).to(device)
+
+class _Run:
+    """One run's data, learner and measurements."""
+
+    def __init__(self, job: dict[str, Any], scratch: Path):
+        self.job, self.scratch = job, scratch
+        self.ctx = learner_context(job)
+        self.device = self.ctx.device
+        self.clock = _Clock(self.device)
+        self.normalize = Normalizer(job["mean"], job["std"], self.device)
+        self.train_images = np.load(job["train_images"], mmap_mode="r")
+        self.tasks = np.load(job["train_tasks"])
+        self.eval_inputs = torch.from_numpy(np.load(job["eval_inputs"])).to(self.device)
+        self.ce_inputs = (torch.from_numpy(np.load(job["ce_inputs"])).to(self.device)
+                          if job.get("ce_inputs") else None)
+        self.task_classes = [tuple(int(c) for c in self.tasks[f"task_{t}_classes"])
+                             for t in range(job["num_tasks"])]
+        self.learner: ContinualLearner | None = None
+        self.rows: list[np.ndarray] = []
+        self.ce_rows: list[tuple[int, int, np.ndarray]] = []  # (task, step, predictions)
+        self.train_time_s = self.eval_time_s = 0.0
+        self.measured = {"samples_seen": 0, "train_flops": [], "state_bytes_measured": [],
+                         "state_bytes_reported": []}
+
+    def predict(self, inputs: torch.Tensor, groups: list, after_task: int) -> np.ndarray:
+        return predict_all(self.learner, inputs, self.normalize, groups, self.task_classes,
+                           self.ctx.scenario, self.ctx.num_outputs, self.job["eval_batch_size"],
+                           after_task)
+
+    def evaluate(self, after_task: int) -> None:
+        start = self.clock.now()
+        self.rows.append(self.predict(self.eval_inputs, self.job["groups"], after_task))
+        if self.ce_inputs is not None and after_task >= 0:
+            self.ce_rows.append((after_task, -1, self.predict(
+                self.ce_inputs, self.job["ce_groups"], after_task)))
+        self.eval_time_s += self.clock.now() - start
+
+    def execute(self) -> dict[str, Any]:
+        self.evaluate(-1)
+        for t in range(self.job["num_tasks"]):
+            self.train_task(t)
+            self.audit(t)
+            self.evaluate(t)
+        np.save(self.scratch / "predictions.npy", np.stack(self.rows))
+        if self.ce_rows:
+            np.save(self.scratch / "ce_predictions.npy", np.stack([r[2] for r in self.ce_rows]))
+        return {
+            **self.measured, "train_time_s": self.train_time_s,
+            "eval_time_s": self.eval_time_s,
+            "ce_rows": [[task, step] for task, step, _ in self.ce_rows],
+            "state_bytes_allowed": self.ctx.budget.state_bytes_allowed,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        }
+
+    def train_task(self, t: int) -> None:
+        budget, job = self.ctx.budget, self.job
+        indices = self.tasks[f"task_{t}_indices"]
+        num_steps = budget.epochs_per_task * -(-len(indices) // budget.batch_size)
+        ce = None
+        if self.ce_inputs is not None:
+            def ce(t=t):
+                return self.predict(self.ce_inputs, job["ce_groups"], t)
+        instrument = StepInstrument(num_steps, evaluate=ce, every_steps=job["ce_every_steps"],
+                                    learner=self.learner, clock=self.clock.now)
         data = DeviceTaskData(
-            images, labels, batch_size=budget.batch_size, num_epochs=budget.epochs_per_task,
-            normalize=normalize,
+            torch.from_numpy(np.ascontiguousarray(self.train_images[indices])).to(self.device),
+            torch.from_numpy(self.tasks[f"task_{t}_labels"]).to(self.device),
+            batch_size=budget.batch_size, num_epochs=budget.epochs_per_task,
+            normalize=self.normalize, instrument=instrument,
             # Batch order depends on seed and task only: every method sees the same batches.
             generator=torch.Generator().manual_seed(job["seed"] * 1_000_003 + t),
         )
-        info = TaskInfo(index=t, classes=task_classes[t], scenario=scenario,
+        info = TaskInfo(index=t, classes=self.task_classes[t], scenario=self.ctx.scenario,
                         num_train_samples=len(indices))
-        start = clock.now()
-        learner.learn(info, data)
-        learner.end_of_task(info)
-        train_time_s += clock.now() - start
-        samples += data.samples_yielded
-        state_sizes.append(_state_size(learner))
-        evaluate(t)
+        start = self.clock.now()
+        self.learner.learn(info, data)
+        self.learner.end_of_task(info)
+        self.train_time_s += self.clock.now() - start - instrument.eval_time_s
+        self.eval_time_s += instrument.eval_time_s
+        self.ce_rows += [(t, step, preds) for step, preds in instrument.rows]
+        self.measured["samples_seen"] += data.samples_yielded
+        self.measured["train_flops"].append(instrument.estimated_flops)
 
-    np.save(scratch / "predictions.npy", np.stack(rows))
-    return {
-        "train_time_s": train_time_s, "eval_time_s": eval_time_s, "samples_seen": samples,
-        "state_size_bytes": state_sizes,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-    }
-
-
-def _state_size(learner: ContinualLearner) -> int | None:
-    size = learner.state_size_bytes()
-    if size is not None and (not isinstance(size, int) or size < 0):
-        raise SubmissionFailure(f"state_size_bytes() returned {size!r}, not a byte count")
-    return size
+    def audit(self, t: int) -> None:
+        reported = self.learner.state_size_bytes()
+        if reported is not None and (not isinstance(reported, int) or reported < 0):
+            raise SubmissionFailure(f"state_size_bytes() returned {reported!r}, not a byte count")
+        measured = measure_state_bytes(self.learner)
+        self.measured["state_bytes_reported"].append(reported)
+        self.measured["state_bytes_measured"].append(measured)
+        allowed = self.ctx.budget.state_bytes_allowed
+        if measured > allowed:
+            raise BudgetExceededError(
+                f"after task {t} the learner holds {measured:,} bytes of state beyond its "
+                f"network; the suite allows {allowed:,} (replay_samples = "
+                f"{self.ctx.budget.replay_samples} samples + {self.job['model_copies']} "
+                "parameter copies)")
 
 
 def failure_reason(exc: BaseException, submission_dir: str) -> str:

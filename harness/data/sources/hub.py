@@ -14,9 +14,12 @@ that names the offline import command.
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -37,6 +40,37 @@ _REASON_CHARS = 200
 
 class HubUnreachableError(UserError, ConnectionError):
     """`datasets.load_dataset` failed: no network, no such dataset, or a Hub error."""
+
+
+def check_hub_reachable(hub_id: str, offline_command: str, timeout_s: float = 5.0) -> None:
+    """Fail in seconds, with one line, when the Hub's host cannot be reached at all.
+
+    Without this, `load_dataset` retries with backoff for about half a minute and logs every
+    retry. Skipped when offline mode (HF_HUB_OFFLINE, HF_DATASETS_OFFLINE: use the local
+    Hugging Face cache) or a proxy is configured, since a direct connection says nothing then.
+    """
+    offline = any(os.environ.get(v, "").lower() not in ("", "0", "false", "no")
+                  for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+    proxy = any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY",
+                                            "all_proxy"))
+    if offline or proxy:
+        return
+    # The same endpoint huggingface_hub uses (its `constants.ENDPOINT`).
+    endpoint = urlsplit(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    try:
+        socket.create_connection((endpoint.hostname, port), timeout=timeout_s).close()
+    except OSError as exc:
+        raise HubUnreachableError(
+            f"cannot download {hub_id}: the Hugging Face Hub ({endpoint.hostname}) is "
+            f"unreachable from this machine ({_reason(exc)}); import the dataset's files "
+            f"instead with {offline_command}"
+        ) from exc
+
+
+def _reason(exc: BaseException) -> str:
+    """The exception as one short line."""
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:_REASON_CHARS]}"
 
 
 def _split_arrays(
@@ -113,6 +147,8 @@ def from_hub(
 ) -> CachedDataset:
     """Download `hub_id` with `datasets.load_dataset` and cache it (name: `name` or the id's
     last part). `offline_command` is named in the error when the Hub cannot be reached."""
+    offline = offline_command or "`harness data import NAME PATH` with downloaded files"
+    check_hub_reachable(hub_id, offline)  # before `import datasets`, which takes seconds
     try:
         import datasets
     except ImportError as exc:
@@ -121,14 +157,12 @@ def from_hub(
     try:
         loaded = datasets.load_dataset(hub_id, config)
     except Exception as exc:  # network, auth, not-found, cache errors: all end the import
-        reason = " ".join(str(exc).split())[:_REASON_CHARS]
-        offline = offline_command or "`harness data import NAME PATH` with downloaded files"
         raise HubUnreachableError(
-            f"could not load {hub_id} from the Hugging Face Hub ({type(exc).__name__}: "
-            f"{reason}); the Hub may be unreachable from this machine: import the "
-            f"dataset's files instead with {offline}"
+            f"could not load {hub_id} from the Hugging Face Hub ({_reason(exc)}); the Hub may "
+            f"be unreachable from this machine: import the dataset's files instead with "
+            f"{offline}"
         ) from exc
-    if not isinstance(loaded, Mapping | datasets.DatasetDict):
+    if not isinstance(loaded, Mapping):  # a DatasetDict is a dict
         raise SourceFormatError(f"{hub_id}: load_dataset returned a {type(loaded).__name__}, "
                                 "expected a DatasetDict with train and test splits")
     return convert_hf(loaded, root, name=name or hub_id.rsplit("/", 1)[-1],

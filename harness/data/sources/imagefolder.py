@@ -127,7 +127,7 @@ def stack_images(items: Iterable[Any], count: int, describe: Callable[[int], str
                 mode = "L" if image.mode in _GRAY_MODES else "RGB"
                 channels = 1 if mode == "L" else 3
                 out = np.empty((count, channels, image.height, image.width), np.uint8)
-            pixels = np.asarray(image.convert(mode))
+            pixels = np.asarray(image if image.mode == mode else image.convert(mode))
         except (OSError, UnidentifiedImageError, ValueError, TypeError) as exc:
             raise SourceFormatError(f"{describe(i)}: not a readable image ({exc})") from exc
         if pixels.shape[:2] != out.shape[2:]:

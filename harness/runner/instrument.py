@@ -1,0 +1,81 @@
+"""Per-step instrumentation inside the worker: sampled FLOP counts and continual evaluation.
+
+`StepInstrument(step)` is the context manager `DeviceTaskData` wraps around the learner's
+processing of each batch, so neither needs the learner's cooperation.
+
+- **FLOPs**: `torch.utils.flop_counter.FlopCounterMode` is active for `FLOP_SAMPLES_PER_TASK`
+  steps spread evenly over each task (the first, and evenly after it); the task's training
+  FLOPs are estimated as the mean sampled step × the number of steps. Counting every step would
+  slow training several-fold; a few samples cost little and capture steps whose cost changes
+  during a task (e.g. replay once the buffer fills).
+- **Continual evaluation**: every `every_steps` steps the learner predicts the fixed subsample;
+  its time is measured so the worker can exclude it from training time. Train/eval flags of
+  every module the learner holds are restored afterwards, so a mid-task `predict` (which
+  typically calls `model.eval()`) cannot change how training continues.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+FLOP_SAMPLES_PER_TASK = 3
+
+
+class StepInstrument:
+    """Instrumentation for one task's steps; create one per task."""
+
+    def __init__(self, num_steps: int, *, evaluate: Callable[[], np.ndarray] | None,
+                 every_steps: int, learner: Any, clock: Callable[[], float]):
+        self.num_steps = num_steps
+        self.sampled = set(np.linspace(0, num_steps - 1, min(FLOP_SAMPLES_PER_TASK, num_steps),
+                                       dtype=int).tolist()) if num_steps else set()
+        self.sampled_flops: list[int] = []
+        self.evaluate = evaluate
+        self.every_steps = every_steps
+        self.learner = learner
+        self.clock = clock
+        self.eval_time_s = 0.0
+        self.rows: list[tuple[int, np.ndarray]] = []  # (step within task, predictions)
+
+    @property
+    def estimated_flops(self) -> float:
+        if not self.sampled_flops:
+            return 0.0
+        return float(np.mean(self.sampled_flops)) * self.num_steps
+
+    @contextmanager
+    def __call__(self, step: int) -> Iterator[None]:
+        if step in self.sampled:
+            counter = FlopCounterMode(display=False)
+            with counter:
+                yield
+            self.sampled_flops.append(counter.get_total_flops())
+        else:
+            yield
+        if self.evaluate is not None and self.every_steps and (step + 1) % self.every_steps == 0:
+            self.evaluate_now(step + 1)
+
+    def evaluate_now(self, step: int) -> None:
+        start = self.clock()
+        modes = [(m, m.training) for m in _modules_of(self.learner)]
+        self.rows.append((step, self.evaluate()))
+        for module, training in modes:
+            module.train(training)
+        self.eval_time_s += self.clock() - start
+
+
+def _modules_of(learner: Any) -> list[nn.Module]:
+    found: list[nn.Module] = []
+    for value in vars(learner).values():
+        if isinstance(value, nn.Module):
+            found.extend(value.modules())
+        elif isinstance(value, list | tuple):
+            found.extend(m for v in value if isinstance(v, nn.Module) for m in v.modules())
+    return found
+

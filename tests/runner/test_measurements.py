@@ -1,0 +1,123 @@
+"""What a run measures beyond accuracy: state audit, training FLOPs, continual evaluation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from harness.evaluation import EvaluateOptions, evaluate
+from harness.metrics.continual import minimum_accuracy, worst_case_accuracy
+from harness.models import small_cnn
+from harness.runner.audit import allowed_state_bytes, measure_state_bytes
+from harness.runner.instrument import StepInstrument
+from harness.runner.spec import Phase
+from harness.store import Store
+from harness.submission import load_submission
+from harness.suite import load_suite
+from tests.conftest import LEARNER_HEAD, make_method, write_tiny_suite
+
+HOARDER = LEARNER_HEAD + """
+    def learn(self, task, data):
+        self.kept = getattr(self, "kept", [])
+        for x, y in data:
+            self.kept.append(x.repeat(50, 1, 1, 1))  # far more than the replay allowance
+"""
+
+# Checks that a mid-task predict (which switches to eval mode) does not leak into training.
+MODE_CHECK = LEARNER_HEAD + """
+    def learn(self, task, data):
+        for x, y in data:
+            self.model.train()
+            before = self.model.training
+            self.opt.zero_grad()
+            F.cross_entropy(self.model(x), y).backward()
+            self.opt.step()
+            assert self.model.training == before
+
+    def predict(self, x, task=None):
+        self.model.eval()
+        return self.model(x)
+"""
+
+
+def test_measured_state_counts_buffers_and_optimizer_state_but_not_the_live_network():
+    class Learner:
+        def __init__(self):
+            self.model = nn.Linear(10, 4)  # 44 parameters: the live network, not counted
+            self.buffer = torch.zeros(6, 10)  # 240 bytes
+            self.same_buffer = self.buffer[:3]  # a view: same storage, counted once
+            self.old = [nn.Linear(10, 4)]  # a stored model: 176 bytes
+            self.opt = torch.optim.Adam(self.model.parameters())
+            self.model(torch.ones(2, 10)).sum().backward()
+            self.opt.step()  # Adam moments: 2 × 176 bytes (+ step counters)
+
+    measured = measure_state_bytes(Learner())
+    assert 240 + 176 + 2 * 176 <= measured <= 240 + 176 + 2 * 176 + 64
+
+
+def test_allowance_formula():
+    assert allowed_state_bytes(10, (1, 2, 2), 3, num_parameters=100, model_copies=2) == \
+        10 * (16 + 8 + 12) + 2 * 400
+
+
+def test_flops_of_sampled_steps_agree_with_the_analytic_count():
+    model = nn.Linear(784, 10)
+    instrument = StepInstrument(6, evaluate=None, every_steps=0, learner=object(),
+                                clock=lambda: 0.0)
+    batch = 32
+    for step in range(6):
+        with instrument(step):
+            model(torch.randn(batch, 784)).sum().backward()
+    # forward x·Wᵀ: 2·B·784·10; backward: ∂W only (the input needs no gradient): 2·B·784·10.
+    assert instrument.estimated_flops == pytest.approx(6 * 4 * batch * 784 * 10)
+    assert len(instrument.sampled_flops) == 3
+
+
+def test_min_acc_and_wc_acc_by_hand():
+    # Evaluations: during task 0 (rows 0-1), during task 1 (rows 2-3), during task 2 (row 4).
+    trace = np.array([[0.5, 0.0, 0.0], [0.9, 0.0, 0.0], [0.4, 0.6, 0.0], [0.7, 0.8, 0.1],
+                      [0.6, 0.3, 0.9]])
+    task = np.array([0, 0, 1, 1, 2])
+    # task 0: min over rows with task > 0 = min(0.4, 0.7, 0.6) = 0.4; task 1: rows 4 → 0.3
+    assert minimum_accuracy(trace, task) == pytest.approx((0.4 + 0.3) / 2)
+    final = np.array([0.6, 0.3, 0.9])
+    assert worst_case_accuracy(trace, task, final) == pytest.approx(0.9 / 3 + (2 / 3) * 0.35)
+
+
+def run(tmp_path, cache, method):
+    suite = load_suite(write_tiny_suite(tmp_path))
+    with Store(tmp_path / "r.db") as store:
+        report = evaluate(suite, [load_submission(method)], store,
+                          EvaluateOptions(num_trials=1, num_seeds=1), cache=cache)
+    return report
+
+
+def test_hoarding_learner_fails_the_audit_with_the_figure(tmp_path, tiny_cache):
+    report = run(tmp_path, tiny_cache, make_method(tmp_path, "hoarder", HOARDER))
+    [trial] = report.results
+    assert not trial.ok
+    assert "after task 0 the learner holds" in trial.reason and "the suite allows" in trial.reason
+
+
+def test_replay_passes_the_audit_and_runs_record_flops_and_traces(tmp_path, tiny_cache):
+    report = run(tmp_path, tiny_cache, make_method(tmp_path, "replay-copy", base="replay"))
+    [ev] = [r for r in report.results if r.spec.phase is Phase.EVALUATE]
+    assert ev.ok, ev.reason
+    assert ev.metrics["train_flops"] > 0 and len(ev.curves["train_flops_per_task"]) == 2
+    # At least its 8 buffered float32 images; at most the allowance (8 samples + 8 copies of
+    # the parameters, which Adam's moments use part of).
+    width4_cnn_parameters = sum(p.numel() for p in small_cnn((3, 32, 32), 4, width=4).parameters())
+    allowance = allowed_state_bytes(8, (3, 32, 32), 4, width4_cnn_parameters, 8)
+    assert 8 * 4 * 3 * 32 * 32 <= ev.metrics["state_bytes"] <= allowance
+    trace = ev.curves["continual_eval"]
+    # every_steps = 1: 3 steps per task (24 images × ... / batch 16 → 2 batches × 1 epoch)
+    assert trace["task"][:2] == [0, 0] and -1 in trace["step"]
+    assert len(trace["acc"][0]) == 2
+    assert 0.0 <= ev.metrics["min_acc"] <= 1.0 and "wc_acc" in ev.metrics
+
+
+def test_mid_task_evaluation_restores_training_mode(tmp_path, tiny_cache):
+    report = run(tmp_path, tiny_cache, make_method(tmp_path, "mode", MODE_CHECK))
+    assert all(r.ok for r in report.results), [r.reason for r in report.results]

@@ -43,6 +43,7 @@ __all__ = [
     "ContinualLearner",
     "HParams",
     "LearnerContext",
+    "MultiHead",
     "Scenario",
     "TaskData",
     "TaskInfo",
@@ -181,3 +182,29 @@ class ContinualLearner:
         `harness.runner.audit`), so a wrong figure here cannot pass it. None if not reported.
         """
         return None
+
+
+class MultiHead:
+    """Task-incremental training with a multi-headed output (van de Ven et al., *Three
+    scenarios for continual learning*): each training sample competes only among the classes
+    of its own task, so learning a new task never pushes down old tasks' logits. Identity in
+    the domain- and class-incremental scenarios, whose output layer is shared by definition.
+
+    Usage: ``heads = MultiHead(ctx)``; at the start of ``learn``: ``heads.add_task(task)``;
+    then ``F.cross_entropy(heads(logits, y), y)`` — replayed samples of earlier tasks work too.
+    """
+
+    def __init__(self, ctx: LearnerContext):
+        self.enabled = ctx.scenario is Scenario.TASK
+        self.task_of_class = torch.full((ctx.num_outputs,), -1, dtype=torch.long,
+                                        device=ctx.device)
+
+    def add_task(self, task: TaskInfo) -> None:
+        self.task_of_class[list(task.classes)] = task.index
+
+    def __call__(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """`logits` with every class outside each sample's task set to -inf."""
+        if not self.enabled:
+            return logits
+        same_task = self.task_of_class[None, :] == self.task_of_class[labels][:, None]
+        return logits.masked_fill(~same_task, float("-inf"))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from harness.data.cache import CachedDataset, DatasetCache
 from harness.data.scenario import ScenarioPlan, build_plan
-from harness.protocol import evaluation_specs, select_best, tuning_specs
+from harness.protocol import check_separation, evaluation_specs, select_best, tuning_specs
 from harness.runner.execute import RunJob, prepare_plan_files
 from harness.runner.local import LocalExecutor, threads_per_job
 from harness.runner.result import RunResult, RunStatus
@@ -107,6 +107,7 @@ def _prepare(suite: Suite, cache: DatasetCache) -> list[_Benchmark]:
     for scenario in suite.scenarios:
         tuning = build_plan(suite.tuning, scenario, tuning_ds)
         evaluation = build_plan(suite.evaluation, scenario, evaluation_ds)
+        check_separation(suite.name, tuning, evaluation)
         per_task = suite.continual_eval.samples_per_task if suite.continual_eval.every_steps \
             else 0
         benchmarks.append(_Benchmark(
@@ -181,6 +182,10 @@ class _PhaseRunner:
             "budget": {k: v for k, v in vars(self.suite.budget).items()
                        if k != "state_bytes_allowed"},
             "model_copies": self.suite.model_copies,
+            # References that break the continual rules (joint training) are measured, not held
+            # to the state allowance.
+            "audit_state": sub.meta.continual,
+            "augment": [a.value for a in self.suite.augment],
             "ce_every_steps": self.suite.continual_eval.every_steps,
             "ce_samples_per_task": self.suite.continual_eval.samples_per_task,
             "groups": [list(g) for g in plan.groups],

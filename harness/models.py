@@ -61,7 +61,41 @@ def mlp(input_shape: tuple[int, ...], num_outputs: int, hidden: int = 400,
     return Backbone(nn.Sequential(*layers), width, num_outputs)
 
 
-BACKBONES: dict[str, Callable[..., Backbone]] = {"small_cnn": small_cnn, "mlp": mlp}
+class _BasicBlock(nn.Module):
+    def __init__(self, c_in: int, c_out: int, stride: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c_out)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c_out)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or c_in != c_out:
+            self.shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False),
+                                          nn.BatchNorm2d(c_out))
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.bn2(self.conv2(self.bn1(self.conv1(x)).relu()))
+        return (out + self.shortcut(x)).relu()
+
+
+def resnet18_reduced(input_shape: tuple[int, ...], num_outputs: int, width: int = 20) -> Backbone:
+    """The reduced ResNet-18 of Lopez-Paz & Ranzato (GEM, 2017), standard in Split-CIFAR work
+    (GEM, A-GEM, ER, DER): BasicBlocks [2, 2, 2, 2] with `width` (20) base filters instead of
+    64, a 3×3 stride-1 stem, global average pooling; ~1.1 M parameters."""
+    layers: list[nn.Module] = [nn.Conv2d(input_shape[0], width, 3, 1, 1, bias=False),
+                               nn.BatchNorm2d(width), nn.ReLU(inplace=True)]
+    c_in = width
+    for multiplier, stride in ((1, 1), (2, 2), (4, 2), (8, 2)):
+        c_out = width * multiplier
+        layers += [_BasicBlock(c_in, c_out, stride), _BasicBlock(c_out, c_out, 1)]
+        c_in = c_out
+    body = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    return Backbone(body, c_in, num_outputs)
+
+
+BACKBONES: dict[str, Callable[..., Backbone]] = {
+    "small_cnn": small_cnn, "mlp": mlp, "resnet18_reduced": resnet18_reduced,
+}
 
 
 def backbone_factory(name: str, input_shape: tuple[int, ...], num_outputs: int,

@@ -17,6 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
+from harness.data.scenario import ScenarioPlan
+from harness.errors import ConfigError
 from harness.metrics.continual import METRIC_DIRECTIONS
 from harness.runner.result import RunResult
 from harness.runner.spec import Phase, RunSpec
@@ -24,6 +28,27 @@ from harness.submission import Submission
 from harness.suite import Suite
 
 TUNING_SEED_OFFSET = 10_000
+
+
+def check_separation(suite_name: str, tuning: ScenarioPlan, evaluation: ScenarioPlan) -> None:
+    """Refuse a suite whose tuning scenario reads any sample the evaluation is scored on.
+
+    Compares (dataset fingerprint, split, index) of every sample the tuning side trains or is
+    scored on with the evaluation side's scored samples.
+    """
+    scored = _samples(evaluation, evaluation.eval_split, evaluation.eval_indices)
+    tuning_train = np.concatenate([t.train_indices for t in tuning.tasks])
+    touched = (_samples(tuning, tuning.train_split, tuning_train)
+               | _samples(tuning, tuning.eval_split, tuning.eval_indices)) & scored
+    if touched:
+        raise ConfigError(
+            f"suite {suite_name}: its tuning scenario reads {len(touched)} samples that the "
+            f"evaluation is scored on ({evaluation.dataset.name}/{evaluation.eval_split}); "
+            "tune on different data (other classes, another split or another dataset)")
+
+
+def _samples(plan: ScenarioPlan, split: str, indices: np.ndarray) -> set[tuple[str, str, int]]:
+    return {(plan.dataset.fingerprint, split, int(i)) for i in indices}
 
 
 def tuning_specs(suite: Suite, scenario: str, submission: Submission,

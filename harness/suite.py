@@ -16,12 +16,13 @@ from typing import Any
 
 from harness.api import Budget, Scenario
 from harness.configfile import Problems, did_you_mean, read_toml
+from harness.data.augment import Augmentation
 from harness.errors import ConfigError
 from harness.metrics.continual import METRIC_DIRECTIONS
 from harness.models import BACKBONES
 
 _TOP_KEYS = ("name", "description", "api", "scenarios", "backbone", "backbone_options",
-             "budget", "protocol", "tuning", "evaluation", "continual_eval")
+             "augment", "budget", "protocol", "tuning", "evaluation", "continual_eval")
 _BUDGET_KEYS = ("epochs_per_task", "batch_size", "replay_samples", "time_limit_s",
                 "model_copies")
 _CONTINUAL_EVAL_KEYS = ("every_steps", "samples_per_task")
@@ -78,6 +79,7 @@ class Suite:
     scenarios: tuple[Scenario, ...]
     backbone: str
     backbone_options: dict[str, int]
+    augment: tuple[Augmentation, ...]
     budget: Budget
     model_copies: int
     protocol: ProtocolSettings
@@ -128,6 +130,7 @@ def _parse_suite(data: dict[str, Any], path: Path, text: str, problems: Problems
         problems.add(f'unknown backbone "{backbone}"{did_you_mean(backbone, BACKBONES)}',
                      key="backbone")
     backbone_options = data.get("backbone_options", {})
+    augment = _parse_augment(data, problems)
     budget = _parse_table(data, "budget", _BUDGET_KEYS, problems, _budget)
     protocol = _parse_table(data, "protocol", _PROTOCOL_KEYS, problems, _protocol)
     tuning = _parse_table(data, "tuning", _DATA_KEYS, problems, _scenario_data)
@@ -150,7 +153,8 @@ def _parse_suite(data: dict[str, Any], path: Path, text: str, problems: Problems
     return Suite(
         name=name, description=description, path=path,
         version=hashlib.sha256(text.encode()).hexdigest()[:12], scenarios=scenarios,
-        backbone=backbone, backbone_options=dict(backbone_options), budget=budget,
+        backbone=backbone, backbone_options=dict(backbone_options), augment=augment,
+        budget=budget,
         model_copies=copies, protocol=protocol, tuning=tuning, evaluation=evaluation,
         continual_eval=continual_eval,
     )
@@ -170,6 +174,18 @@ def _parse_scenarios(data: dict[str, Any], problems: Problems) -> tuple[Scenario
         problems.add("scenarios must list at least one of: " + ", ".join(allowed),
                      key="scenarios")
     return tuple(scenarios)
+
+
+def _parse_augment(data: dict[str, Any], problems: Problems) -> tuple[Augmentation, ...]:
+    allowed = [a.value for a in Augmentation]
+    chosen = []
+    for value in data.get("augment", []):
+        if value in allowed:
+            chosen.append(Augmentation(value))
+        else:
+            problems.add(f'unknown augmentation "{value}"{did_you_mean(str(value), allowed)}; '
+                         f"allowed: {', '.join(allowed)}", key="augment")
+    return tuple(chosen)
 
 
 def _parse_table(data, key, allowed, problems, build):

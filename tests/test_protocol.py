@@ -23,3 +23,40 @@ def test_select_best_respects_lower_is_better_metrics():
 def test_select_best_breaks_ties_by_lowest_trial_and_returns_none_when_all_failed():
     assert select_best([trial(3, 0.5), trial(1, 0.5)], "final_avg_acc").spec.trial == 1
     assert select_best([trial(0, status=RunStatus.FAILED)], "final_avg_acc") is None
+
+
+def test_a_suite_that_tunes_on_its_evaluation_data_is_refused_before_any_run(tmp_path,
+                                                                             tiny_cache):
+    import pytest
+
+    from harness.errors import ConfigError
+    from harness.evaluation import evaluate
+    from harness.store import Store
+    from harness.submission import load_submission
+    from harness.suite import load_suite
+    from tests.conftest import make_method, write_tiny_suite
+
+    path = write_tiny_suite(tmp_path)
+    leaky = path.read_text().replace('classes = [4, 5, 6, 7]\nnum_tasks = 2\neval_split = "val"',
+                                     'classes = [0, 1, 2, 3]\nnum_tasks = 2\neval_split = "test"')
+    assert leaky != path.read_text()
+    path.write_text(leaky)
+    with Store(tmp_path / "r.db") as store:
+        with pytest.raises(ConfigError, match="tuning scenario reads 32 samples that the "
+                                              "evaluation is scored on"):
+            evaluate(load_suite(path), [load_submission(make_method(tmp_path, "m"))], store,
+                     cache=tiny_cache)
+        assert store.statuses() == {}
+
+
+def test_disjoint_classes_of_one_dataset_pass_the_separation_check(tiny_cache, tmp_path):
+    from harness.api import Scenario
+    from harness.data.scenario import build_plan
+    from harness.protocol import check_separation
+    from harness.suite import load_suite
+    from tests.conftest import write_tiny_suite
+
+    suite = load_suite(write_tiny_suite(tmp_path))  # textures 4-7 for tuning, 0-3 evaluated
+    data = tiny_cache.get("textures")
+    check_separation("tiny", build_plan(suite.tuning, Scenario.CLASS, data),
+                     build_plan(suite.evaluation, Scenario.CLASS, data))

@@ -42,7 +42,8 @@ class DeviceTaskData:
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, *, batch_size: int,
                  num_epochs: int, normalize: Normalizer, generator: torch.Generator,
-                 instrument: Callable[[int], AbstractContextManager] | None = None):
+                 instrument: Callable[[int], AbstractContextManager] | None = None,
+                 augment: Callable[[torch.Tensor], torch.Tensor] | None = None):
         if len(images) != len(labels):
             raise ValueError(f"{len(images)} images but {len(labels)} labels")
         self.images = images
@@ -58,6 +59,7 @@ class DeviceTaskData:
         # the request for the next batch): the worker counts FLOPs and runs continual
         # evaluation there without the learner's cooperation.
         self._instrument = instrument
+        self._augment = augment  # applied to each normalized batch (see harness.data.augment)
         self._iterated = False
         self.samples_yielded = 0
 
@@ -82,7 +84,8 @@ class DeviceTaskData:
             for start in range(0, self.num_samples, self.batch_size):
                 index = order[start:start + self.batch_size]
                 self.samples_yielded += len(index)
-                batch = self._normalize(self.images[index]), self.labels[index]
+                x = self._normalize(self.images[index])
+                batch = (x if self._augment is None else self._augment(x)), self.labels[index]
                 if self._instrument is None:
                     yield batch
                 else:

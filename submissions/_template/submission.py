@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-from harness.api import ContinualLearner, HParams, LearnerContext, TaskData, TaskInfo
+from harness.api import ContinualLearner, HParams, LearnerContext, MultiHead, TaskData, TaskInfo
 
 # Used when `hparams` has no "lr" (e.g. a run outside the tuning protocol).
 DEFAULT_LR = 1e-3
@@ -33,12 +33,16 @@ class Learner(ContinualLearner):
         self.model = ctx.make_backbone().to(ctx.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(),
                                           lr=float(hparams.get("lr", DEFAULT_LR)))
+        # Task-incremental scenarios use a head per task (each sample competes only among its
+        # task's classes); in the other scenarios this is the identity.
+        self.heads = MultiHead(ctx)
 
     def learn(self, task: TaskInfo, data: TaskData) -> None:
         self.model.train()
+        self.heads.add_task(task)
         for x, y in data:  # the one pass over this task's data
             self.optimizer.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(self.model(x), y)
+            loss = F.cross_entropy(self.heads(self.model(x), y), y)
             loss.backward()
             self.optimizer.step()
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-from harness.api import ContinualLearner, HParams, LearnerContext, TaskData, TaskInfo
+from harness.api import ContinualLearner, HParams, LearnerContext, MultiHead, TaskData, TaskInfo
 
 DEFAULT_LR = 1e-3
 
@@ -32,8 +32,10 @@ class Learner(ContinualLearner):
                                           lr=float(hparams.get("lr", DEFAULT_LR)))
         self.memory_x: torch.Tensor | None = None
         self.memory_y: torch.Tensor | None = None
+        self.heads = MultiHead(ctx)  # task-incremental: a head per task; identity otherwise
 
     def learn(self, task: TaskInfo, data: TaskData) -> None:
+        self.heads.add_task(task)
         task_x, task_y = self._collect_first_epoch(data)
         if task_x is not None and task_y is not None:
             self._remember(task_x, task_y)
@@ -70,7 +72,8 @@ class Learner(ContinualLearner):
             for start in range(0, len(x), batch_size):
                 index = order[start:start + batch_size]
                 self.optimizer.zero_grad(set_to_none=True)
-                F.cross_entropy(self.model(x[index]), y[index]).backward()
+                logits = self.heads(self.model(x[index]), y[index])
+                F.cross_entropy(logits, y[index]).backward()
                 self.optimizer.step()
 
     def predict(self, x: torch.Tensor, task: int | None = None) -> torch.Tensor:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-from harness.api import ContinualLearner, HParams, LearnerContext, TaskData, TaskInfo
+from harness.api import ContinualLearner, HParams, LearnerContext, MultiHead, TaskData, TaskInfo
 
 DEFAULT_LR = 1e-3
 
@@ -24,12 +24,14 @@ class Learner(ContinualLearner):
         self.model = ctx.make_backbone().to(ctx.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(),
                                           lr=float(hparams.get("lr", DEFAULT_LR)))
+        self.heads = MultiHead(ctx)  # task-incremental: a head per task; identity otherwise
 
     def learn(self, task: TaskInfo, data: TaskData) -> None:
         self.model.train()
+        self.heads.add_task(task)
         for x, y in data:
             self.optimizer.zero_grad(set_to_none=True)
-            F.cross_entropy(self.model(x), y).backward()
+            F.cross_entropy(self.heads(self.model(x), y), y).backward()
             self.optimizer.step()
 
     def predict(self, x: torch.Tensor, task: int | None = None) -> torch.Tensor:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-from harness.api import ContinualLearner, HParams, LearnerContext, TaskData, TaskInfo
+from harness.api import ContinualLearner, HParams, LearnerContext, MultiHead, TaskData, TaskInfo
 
 DEFAULT_LR = 1e-3
 
@@ -89,9 +89,11 @@ class Learner(ContinualLearner):
         replay_batch_size = hparams.get("replay_batch_size")
         self.replay_batch_size = None if replay_batch_size is None else int(replay_batch_size)
         self.buffer = ReservoirBuffer(ctx.budget.replay_samples, ctx.generator)
+        self.heads = MultiHead(ctx)  # task-incremental: a head per task; identity otherwise
 
     def learn(self, task: TaskInfo, data: TaskData) -> None:
         self.model.train()
+        self.heads.add_task(task)
         num_offered = 0  # samples of this task offered to the memory (first epoch only)
         for x, y in data:
             inputs, targets = x, y
@@ -99,7 +101,7 @@ class Learner(ContinualLearner):
                 memory_x, memory_y = self.buffer.sample(self.replay_batch_size or len(x))
                 inputs, targets = torch.cat([x, memory_x]), torch.cat([y, memory_y])
             self.optimizer.zero_grad(set_to_none=True)
-            F.cross_entropy(self.model(inputs), targets).backward()
+            F.cross_entropy(self.heads(self.model(inputs), targets), targets).backward()
             self.optimizer.step()
             new = max(0, min(len(x), data.num_samples - num_offered))
             if new:

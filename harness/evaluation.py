@@ -35,6 +35,7 @@ class EvaluateOptions:
     num_seeds: int | None = None
     num_trials: int | None = None
     device: str = "cpu"
+    legacy_test_tuning: bool = False
 
 
 @dataclass
@@ -80,23 +81,43 @@ def evaluate(suite: Suite, submissions: Sequence[Submission], store: Store,
     report = EvaluationReport()
     runner = _PhaseRunner(suite, store, options, reporter, report)
 
-    tune = {(b.scenario, s.meta.name): tuning_specs(suite, b.scenario, s, options.num_trials)
-            for b in benchmarks for s in submissions}
-    runner.run("tune", [(spec, b.tuning, b.tuning_files, s) for b in benchmarks
-                        for s in submissions for spec in tune[(b.scenario, s.meta.name)]])
+    phases = [(Phase.TUNE, Phase.EVALUATE)]
+    if options.legacy_test_tuning:
+        phases.append((Phase.LEGACY_TUNE, Phase.LEGACY))
+    for tune_phase, evaluate_phase in phases:
+        _tune_select_evaluate(suite, benchmarks, submissions, store, runner, options,
+                              tune_phase, evaluate_phase)
+    return report
 
+
+def _tune_select_evaluate(suite, benchmarks, submissions, store, runner, options, tune_phase,
+                          evaluate_phase) -> None:
+    """Trials of every (scenario, submission), then the chosen settings over the seeds.
+
+    The fair protocol's trials train on the tuning scenario; legacy trials on the evaluation
+    scenario, scored on its test split. Self-tuning methods have no legacy phase.
+    """
+    legacy = tune_phase is Phase.LEGACY_TUNE
+    trials = {(b.scenario, s.meta.name): tuning_specs(suite, b.scenario, s, options.num_trials,
+                                                      tune_phase)
+              for b in benchmarks for s in submissions}
+    runner.run(tune_phase.value, [
+        (spec, *((b.evaluation, b.evaluation_files) if legacy else (b.tuning, b.tuning_files)),
+         s) for b in benchmarks for s in submissions for spec in trials[(b.scenario, s.meta.name)]
+    ])
     evaluation_jobs = []
     for b in benchmarks:
         for sub in submissions:
-            hparams = _decide(suite, b.scenario, sub, tune[(b.scenario, sub.meta.name)],
-                              store, report)
+            if legacy and sub.search_space is None:
+                continue
+            hparams = _decide(suite, b.scenario, sub, trials[(b.scenario, sub.meta.name)],
+                              store, runner.report, tune_phase)
             if hparams is None:
                 continue
             evaluation_jobs += [(spec, b.evaluation, b.evaluation_files, sub) for spec in
                                 evaluation_specs(suite, b.scenario, sub, hparams,
-                                                 options.num_seeds)]
-    runner.run("evaluate", evaluation_jobs)
-    return report
+                                                 options.num_seeds, evaluate_phase)]
+    runner.run(evaluate_phase.value, evaluation_jobs)
 
 
 def _prepare(suite: Suite, cache: DatasetCache) -> list[_Benchmark]:
@@ -119,7 +140,7 @@ def _prepare(suite: Suite, cache: DatasetCache) -> list[_Benchmark]:
 
 
 def _decide(suite: Suite, scenario: str, sub: Submission, trials: list[RunSpec], store: Store,
-            report: EvaluationReport) -> dict | None:
+            report: EvaluationReport, phase: Phase = Phase.TUNE) -> dict | None:
     """Select the hyperparameters to evaluate; record the decision. None: cannot evaluate."""
     if not trials:  # self-tuning: evaluated with the submission's own defaults
         return {}
@@ -128,8 +149,8 @@ def _decide(suite: Suite, scenario: str, sub: Submission, trials: list[RunSpec],
     metric = suite.protocol.tuning_metric
     best = select_best(results, metric)
     if best is None:
-        report.notes.append(f"{sub.meta.name} on {suite.name}/{scenario}: every tuning trial "
-                            "failed, so it was not evaluated (see `harness results list "
+        report.notes.append(f"{sub.meta.name} on {suite.name}/{scenario}: every {phase.value} "
+                            "trial failed, so it was not evaluated (see `harness results list "
                             "--status failed`)")
         return None
     store.write_decision(Decision(
@@ -137,6 +158,7 @@ def _decide(suite: Suite, scenario: str, sub: Submission, trials: list[RunSpec],
         submission=sub.meta.name, submission_hash=sub.content_hash,
         chosen_hparams=best.spec.hparams, chosen_run_key=best.spec.key, metric_name=metric,
         metric_value=best.metrics[metric], trial_keys=tuple(s.key for s in trials),
+        phase=phase.value,
     ))
     return best.spec.hparams
 
@@ -171,7 +193,7 @@ class _PhaseRunner:
 
     def _job(self, spec: RunSpec, plan: ScenarioPlan, files: dict, sub: Submission) -> RunJob:
         side: ScenarioData = self.suite.tuning if spec.phase is Phase.TUNE else \
-            self.suite.evaluation
+            self.suite.evaluation  # legacy trials read the evaluation data: that is the point
         payload = {
             **files, "seed": spec.seed, "hparams": spec.hparams,
             "submission_dir": str(sub.path.resolve()), "scenario": plan.scenario.value,

@@ -54,15 +54,17 @@ def summary_table(report: EvaluationReport, metric: str = "final_avg_acc") -> Ta
     """One row per (submission, scenario): trials, chosen config, seeds, metric mean and CI."""
     groups: dict[tuple[str, str], list[RunResult]] = defaultdict(list)
     for r in report.results:
-        groups[(r.spec.submission, r.spec.scenario)].append(r)
+        legacy = r.spec.phase in (Phase.LEGACY_TUNE, Phase.LEGACY)
+        scenario = f"{r.spec.scenario} (legacy)" if legacy else r.spec.scenario
+        groups[(r.spec.submission, scenario)].append(r)
     table = Table(title="harness evaluate — summary")
     for column in ("method", "scenario", "tuning ok", "chosen hparams", "eval ok",
                    f"{metric} (95% CI)", "run time"):
         table.add_column(column, justify="left" if column in ("method", "chosen hparams")
                          else "right")
     for (name, scenario), results in sorted(groups.items()):
-        tune = [r for r in results if r.spec.phase is Phase.TUNE]
-        ev = [r for r in results if r.spec.phase is Phase.EVALUATE]
+        tune = [r for r in results if r.spec.phase.is_trial]
+        ev = [r for r in results if not r.spec.phase.is_trial]
         ok_ev = [r.metrics[metric] for r in ev if r.ok and metric in r.metrics]
         table.add_row(
             name, scenario, _ratio(tune), _hparams(ev[0].spec.hparams) if ev else "—",

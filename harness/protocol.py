@@ -52,28 +52,32 @@ def _samples(plan: ScenarioPlan, split: str, indices: np.ndarray) -> set[tuple[s
 
 
 def tuning_specs(suite: Suite, scenario: str, submission: Submission,
-                 num_trials: int | None = None) -> list[RunSpec]:
-    """One run per quasi-random trial; empty for self-tuning submissions."""
+                 num_trials: int | None = None, phase: Phase = Phase.TUNE) -> list[RunSpec]:
+    """One run per quasi-random trial; empty for self-tuning submissions.
+
+    `phase` LEGACY_TUNE gives the same trials, to be scored on the evaluation data.
+    """
     if submission.search_space is None:
         return []
     n = num_trials if num_trials is not None else suite.protocol.num_trials
     trials = submission.search_space.sample(n, seed=suite.protocol.sampler_seed)
     return [
         RunSpec(suite=suite.name, suite_version=suite.version, scenario=scenario,
-                phase=Phase.TUNE, submission=submission.meta.name,
+                phase=phase, submission=submission.meta.name,
                 submission_hash=submission.content_hash, hparams=hparams,
                 seed=TUNING_SEED_OFFSET + i, trial=i)
         for i, hparams in enumerate(trials)
     ]
 
 
-def evaluation_specs(suite: Suite, scenario: str, submission: Submission,
-                     hparams: dict, num_seeds: int | None = None) -> list[RunSpec]:
+def evaluation_specs(suite: Suite, scenario: str, submission: Submission, hparams: dict,
+                     num_seeds: int | None = None,
+                     phase: Phase = Phase.EVALUATE) -> list[RunSpec]:
     """One run per evaluation seed (0 .. num_seeds-1) with the fixed `hparams`."""
     n = num_seeds if num_seeds is not None else suite.protocol.num_seeds
     return [
         RunSpec(suite=suite.name, suite_version=suite.version, scenario=scenario,
-                phase=Phase.EVALUATE, submission=submission.meta.name,
+                phase=phase, submission=submission.meta.name,
                 submission_hash=submission.content_hash, hparams=dict(hparams), seed=seed)
         for seed in range(n)
     ]

@@ -10,11 +10,12 @@ Schema (version `SCHEMA_VERSION`, kept in table `meta`):
 - ``runs``      one row per run key: the run's identity, status, reason, timing, hardware.
 - ``metrics``   (run_key, name, value): scalar metrics.
 - ``curves``    (run_key, name, json): structured results such as the accuracy matrix.
-- ``decisions`` the protocol's tuning decisions: which trial was chosen and why.
+- ``decisions`` the protocol's tuning decisions: which trial was chosen and why, per phase
+  (``tune``: the fair protocol; ``legacy-tune``: selection on the evaluation data).
 - ``submissions`` each submission folder version seen (content hash) with its metadata.
 
-A store written by a newer harness is refused; an older one is migrated by the functions in
-`_MIGRATIONS` (none yet: version 1 is the first).
+A store written by a newer harness is refused; an older one is migrated in place, inside one
+transaction, by the functions in `_MIGRATIONS` (version N → N+1).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from harness.errors import StoreError
 from harness.runner.result import RunResult, RunStatus
 from harness.runner.spec import RunSpec, canonical_json
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -59,11 +60,11 @@ CREATE TABLE IF NOT EXISTS curves (
 );
 CREATE TABLE IF NOT EXISTS decisions (
     suite TEXT NOT NULL, suite_version TEXT NOT NULL, scenario TEXT NOT NULL,
-    submission TEXT NOT NULL, submission_hash TEXT NOT NULL,
+    submission TEXT NOT NULL, submission_hash TEXT NOT NULL, phase TEXT NOT NULL,
     chosen_hparams TEXT NOT NULL, chosen_run_key TEXT NOT NULL,
     metric_name TEXT NOT NULL, metric_value REAL NOT NULL,
     trial_keys TEXT NOT NULL, decided_at TEXT NOT NULL,
-    PRIMARY KEY (suite, suite_version, scenario, submission_hash)
+    PRIMARY KEY (suite, suite_version, scenario, submission_hash, phase)
 );
 CREATE TABLE IF NOT EXISTS submissions (
     submission_hash TEXT PRIMARY KEY, name TEXT NOT NULL, metadata TEXT NOT NULL,
@@ -71,8 +72,25 @@ CREATE TABLE IF NOT EXISTS submissions (
 );
 """
 
+_DECISION_COLUMNS = (
+    "suite", "suite_version", "scenario", "submission", "submission_hash", "phase",
+    "chosen_hparams", "chosen_run_key", "metric_name", "metric_value", "trial_keys",
+    "decided_at",
+)
+
+
+def _v1_to_v2(db: sqlite3.Connection) -> None:
+    """Decisions gain a `phase` (for legacy test-set tuning); existing ones were `tune`."""
+    db.execute("ALTER TABLE decisions RENAME TO decisions_v1")
+    db.execute(next(s for s in _SCHEMA.split(";") if "TABLE IF NOT EXISTS decisions" in s))
+    old = [c for c in _DECISION_COLUMNS if c != "phase"]
+    db.execute(f"INSERT INTO decisions ({', '.join(old)}, phase) "
+               f"SELECT {', '.join(old)}, 'tune' FROM decisions_v1")
+    db.execute("DROP TABLE decisions_v1")
+
+
 # Version N -> N+1 upgrade functions, applied in order inside one transaction.
-_MIGRATIONS: dict[int, Any] = {}
+_MIGRATIONS: dict[int, Any] = {1: _v1_to_v2}
 
 _RUN_COLUMNS = (
     "run_key", "suite", "suite_version", "scenario", "phase", "submission", "submission_hash",
@@ -105,6 +123,7 @@ class Decision:
     metric_value: float
     trial_keys: tuple[str, ...]
     decided_at: str = ""
+    phase: str = "tune"
 
 
 class Store:
@@ -216,10 +235,11 @@ class Store:
     def write_decision(self, decision: Decision) -> None:
         with self._transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT OR REPLACE INTO decisions ({', '.join(_DECISION_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(_DECISION_COLUMNS))})",
                 (
                     decision.suite, decision.suite_version, decision.scenario,
-                    decision.submission, decision.submission_hash,
+                    decision.submission, decision.submission_hash, decision.phase,
                     canonical_json(decision.chosen_hparams), decision.chosen_run_key,
                     decision.metric_name, decision.metric_value,
                     canonical_json(list(decision.trial_keys)), decision.decided_at or utc_now(),
@@ -312,15 +332,15 @@ class Store:
     def decisions(self) -> list[Decision]:
         rows = self._db.execute(
             "SELECT suite, suite_version, scenario, submission, submission_hash, chosen_hparams,"
-            " chosen_run_key, metric_name, metric_value, trial_keys, decided_at FROM decisions"
-            " ORDER BY suite, scenario, submission"
+            " chosen_run_key, metric_name, metric_value, trial_keys, decided_at, phase"
+            " FROM decisions ORDER BY suite, scenario, submission, phase"
         ).fetchall()
         return [
             Decision(
                 suite=r[0], suite_version=r[1], scenario=r[2], submission=r[3],
                 submission_hash=r[4], chosen_hparams=json.loads(r[5]), chosen_run_key=r[6],
                 metric_name=r[7], metric_value=r[8], trial_keys=tuple(json.loads(r[9])),
-                decided_at=r[10],
+                decided_at=r[10], phase=r[11],
             )
             for r in rows
         ]

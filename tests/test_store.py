@@ -112,3 +112,34 @@ def test_two_connections_write_concurrently(tmp_path):
     assert len(a.statuses()) == 10
     a.close()
     b.close()
+
+
+V1_DECISIONS = """
+CREATE TABLE decisions (
+    suite TEXT NOT NULL, suite_version TEXT NOT NULL, scenario TEXT NOT NULL,
+    submission TEXT NOT NULL, submission_hash TEXT NOT NULL,
+    chosen_hparams TEXT NOT NULL, chosen_run_key TEXT NOT NULL,
+    metric_name TEXT NOT NULL, metric_value REAL NOT NULL,
+    trial_keys TEXT NOT NULL, decided_at TEXT NOT NULL,
+    PRIMARY KEY (suite, suite_version, scenario, submission_hash)
+)"""
+
+
+def test_a_version_1_store_is_migrated_in_place_keeping_its_decisions(tmp_path):
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    db.execute(V1_DECISIONS)
+    db.execute("INSERT INTO decisions VALUES ('s', 'v1', 'class', 'naive', 'h1', '{\"lr\":0.1}',"
+               " 'k', 'final_avg_acc', 0.5, '[\"k\"]', '2026-01-01')")
+    db.commit()
+    db.close()
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION == 2
+        [decision] = store.decisions()
+        assert decision.phase == "tune" and decision.chosen_hparams == {"lr": 0.1}
+        # The new key admits a legacy decision beside the fair one.
+        store.write_decision(Decision("s", "v1", "class", "naive", "h1", {"lr": 0.2}, "k2",
+                                      "final_avg_acc", 0.6, ("k2",), phase="legacy-tune"))
+        assert sorted(d.phase for d in store.decisions()) == ["legacy-tune", "tune"]

@@ -40,6 +40,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu", help="torch device for workers (default cpu)")
     p.add_argument("--force", action="store_true", help="re-run runs that are already stored")
     p.add_argument("--retry-failed", action="store_true", help="re-run stored failed runs")
+    p.add_argument("--legacy-test-tuning", action="store_true",
+                   help="also run the common (unfair) practice of tuning on the evaluation data, "
+                   "stored as its own phases, so the site can show each method's protocol gap")
     p.set_defaults(run=run)
 
 
@@ -78,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"suite [bold]{suite.name}[/] ({suite.version}): "
                   f"{', '.join(s.meta.name for s in submissions)}; store {args.store}")
     options = EvaluateOptions(jobs=args.jobs, force=args.force, retry_failed=args.retry_failed,
-                              num_seeds=args.seeds, num_trials=args.trials, device=args.device)
+                              num_seeds=args.seeds, num_trials=args.trials, device=args.device,
+                              legacy_test_tuning=args.legacy_test_tuning)
     with Store(args.store) as store, console.status(
         "preparing data (procedural datasets are generated and cached on first use)"
     ) as status:

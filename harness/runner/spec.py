@@ -15,10 +15,21 @@ from typing import Any
 
 
 class Phase(enum.Enum):
-    """Protocol phases. Tuning runs never see evaluation data (DESIGN §4)."""
+    """Protocol phases. Tuning runs never see evaluation data (DESIGN §4).
+
+    The two legacy phases reproduce the common practice the fair protocol replaces — trials
+    scored on the evaluation data itself, then the winner evaluated over the seeds — so the
+    site can show each method's *protocol gap* (`harness evaluate --legacy-test-tuning`).
+    """
 
     TUNE = "tune"
     EVALUATE = "evaluate"
+    LEGACY_TUNE = "legacy-tune"
+    LEGACY = "legacy"
+
+    @property
+    def is_trial(self) -> bool:
+        return self in (Phase.TUNE, Phase.LEGACY_TUNE)
 
 
 def canonical_json(value: Any) -> str:
@@ -69,5 +80,5 @@ class RunSpec:
 
     def label(self) -> str:
         """Short human-readable name for progress displays and error messages."""
-        where = f"trial {self.trial}" if self.phase is Phase.TUNE else f"seed {self.seed}"
+        where = f"trial {self.trial}" if self.phase.is_trial else f"seed {self.seed}"
         return f"{self.submission} · {self.suite}/{self.scenario} · {self.phase.value} {where}"

@@ -10,7 +10,7 @@ file, so editing a suite never mixes old and new results.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,18 @@ class Suite:
     tuning: ScenarioData
     evaluation: ScenarioData
     continual_eval: ContinualEval
+
+
+def restrict_scenarios(suite: Suite, names: list[str] | None) -> Suite:
+    """`suite` limited to the scenarios `names` (all when None); unknown names are errors."""
+    if not names:
+        return suite
+    offered = [s.value for s in suite.scenarios]
+    unknown = [n for n in names if n not in offered]
+    if unknown:
+        raise ConfigError(f'suite {suite.name} has no scenario "{unknown[0]}"'
+                          f"{did_you_mean(unknown[0], offered)}; it offers {', '.join(offered)}")
+    return replace(suite, scenarios=tuple(s for s in suite.scenarios if s.value in names))
 
 
 def default_suites_dir() -> Path:

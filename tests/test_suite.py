@@ -73,3 +73,13 @@ def test_malformed_toml_is_one_line_with_exit_code_2(tmp_path, capsys):
     assert main(["evaluate", "--suite", str(path)]) == 2
     err = capsys.readouterr().err
     assert "invalid TOML" in err and "Traceback" not in err
+
+
+def test_restricting_to_one_scenario_and_rejecting_an_unknown_one():
+    from harness.suite import restrict_scenarios
+
+    suite = load_suite("split-mnist")
+    assert restrict_scenarios(suite, ["class"]).scenarios == (Scenario.CLASS,)
+    assert restrict_scenarios(suite, None) is suite
+    with pytest.raises(ConfigError, match='no scenario "clas" \\(did you mean "class"\\?\\)'):
+        restrict_scenarios(suite, ["clas"])

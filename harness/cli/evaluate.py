@@ -13,7 +13,7 @@ from harness.evaluation import EvaluateOptions, evaluate
 from harness.progress import RichReporter, summary_table
 from harness.store import Store
 from harness.submission import ApiKind, Submission, discover_submissions, load_submission
-from harness.suite import load_suite
+from harness.suite import load_suite, restrict_scenarios
 
 DEFAULT_STORE = Path("results/harness.db")
 
@@ -30,6 +30,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    "method that targets the suite")
     p.add_argument("--suite", default="quickstart", help="suite name or .toml path "
                    "(default: quickstart)")
+    p.add_argument("--scenario", action="append", dest="scenarios", metavar="SCENARIO",
+                   help="only this scenario of the suite (task, domain or class); repeatable")
     p.add_argument("--submissions", type=Path, default=Path("submissions"),
                    help="folder of method folders (default: ./submissions)")
     p.add_argument("--store", type=Path, default=DEFAULT_STORE,
@@ -76,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     if args.jobs < 1:
         raise UserError("--jobs must be at least 1")
-    suite = load_suite(args.suite)
+    suite = restrict_scenarios(load_suite(args.suite), args.scenarios)
     submissions, broken = select_submissions(args.submissions, args.methods, suite.name, console)
     console.print(f"suite [bold]{suite.name}[/] ({suite.version}): "
                   f"{', '.join(s.meta.name for s in submissions)}; store {args.store}")

@@ -3,6 +3,10 @@
 This module is the only part of `harness` a submission may import (plus torch and numpy). It is
 kept free of heavy imports beyond torch so that it loads quickly inside a worker.
 
+Two kinds of submission exist (the `api` key of `submission.toml`): continual learners (below)
+and training algorithms (`TrainingAlgorithm`, at the end of this module: AlgoPerf-style
+time-to-result).
+
 A continual-learning submission (`submission.py`) defines one class named `Learner` that
 subclasses `ContinualLearner`:
 
@@ -41,6 +45,8 @@ HParams = dict[str, float | int | str | bool]
 __all__ = [
     "Budget",
     "ContinualLearner",
+    "TrainingAlgorithm",
+    "WorkloadHandle",
     "HParams",
     "LearnerContext",
     "MultiHead",
@@ -208,3 +214,70 @@ class MultiHead:
             return logits
         same_task = self.task_of_class[None, :] == self.task_of_class[labels][:, None]
         return logits.masked_fill(~same_task, float("-inf"))
+
+
+# --------------------------------------------------------------------------------------------
+# Training algorithms (time-to-result suites, AlgoPerf semantics)
+# --------------------------------------------------------------------------------------------
+
+Batch = tuple[torch.Tensor, ...]
+
+
+@dataclass(frozen=True)
+class WorkloadHandle:
+    """What a training algorithm may know about the workload it trains — and nothing else.
+
+    The handle deliberately carries no name, dataset or task description: per-workload special
+    casing (forbidden by AlgoPerf's rules, enforced there by review) is impossible here by
+    construction. Held-out variants of a workload look exactly like their base workload.
+
+    Attributes:
+        loss: `loss(model, batch) -> scalar tensor`, the workload's training loss (mean over
+            the batch), differentiable in the model's parameters.
+        param_shapes: shape of every parameter of the model, by parameter name.
+        step_hint: the number of steps a well-tuned baseline needs (AlgoPerf's `step_hint`);
+            a schedule may scale with it.
+        max_runtime_s: the submission-time budget; a run that has not reached the target by
+            then scores infinity.
+        device: where the model and batches live.
+        generator: a seeded torch generator for the algorithm's own randomness.
+    """
+
+    loss: Callable[[nn.Module, Batch], torch.Tensor]
+    param_shapes: dict[str, tuple[int, ...]]
+    step_hint: int
+    max_runtime_s: float
+    device: torch.device
+    generator: torch.Generator
+
+
+class TrainingAlgorithm:
+    """Base class of training-algorithm submissions. Subclass it as `Algorithm`.
+
+    The harness calls, in order: `batch_size` and `init` (untimed), then repeatedly
+    `select_batch` and `step` (timed), and before every evaluation `prepare_for_eval` (timed).
+    Evaluation itself is untimed and is done by the harness on `model`. Only the timed calls
+    count towards time-to-result.
+    """
+
+    def __init__(self, hparams: HParams):
+        self.hparams = hparams
+
+    def batch_size(self, workload: WorkloadHandle) -> int:
+        """Training batch size for this workload (untimed)."""
+        raise NotImplementedError
+
+    def init(self, workload: WorkloadHandle, model: nn.Module) -> None:
+        """Create optimizer state for `model` (untimed). Keep `workload` for its loss."""
+        raise NotImplementedError
+
+    def select_batch(self, batch: Batch, step_index: int) -> Batch:
+        """Data selection (timed): return the batch to train on. Default: the offered batch."""
+        return batch
+
+    def step(self, batch: Batch, step_index: int) -> None:
+        """One update of the model from `batch` (timed)."""
+        raise NotImplementedError
+
+    def prepare_for_eval(self) -> None:  # noqa: B027 - optional hook
+        """Called before each evaluation (timed), e.g. to swap in averaged weights."""

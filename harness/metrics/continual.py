@@ -41,6 +41,7 @@ METRIC_DIRECTIONS: dict[str, str] = {
     "learning_acc": "higher",
     "min_acc": "higher",
     "wc_acc": "higher",
+    "intransigence": "lower",
 }
 """For each key of `summarize`: "higher" or "lower" is better."""
 
@@ -209,3 +210,20 @@ def worst_case_accuracy(trace: ArrayLike, trace_task: ArrayLike, final_acc: Arra
     if num_tasks == 1 or np.isnan(min_acc):
         return float("nan")
     return float(final_acc[-1] / num_tasks + (1 - 1 / num_tasks) * min_acc)
+
+
+def intransigence(acc: ArrayLike, reference_acc: ArrayLike) -> float:
+    """Intransigence (Chaudhry et al. 2018, *Riemannian Walk*, eq. 8): how much less a method
+    learns each new task than a reference that sees all data so far (joint training):
+    I = (1/T) Σ_k (a*_k − a_{k,k}), with a_{k,k} = acc[k+1, k] the method's accuracy on task k
+    right after learning it and a*_k = reference_acc[k+1, k] the joint reference's, both
+    accuracy matrices of shape (T + 1, T). Positive: the method is less able to learn new
+    tasks than the reference. Lower is better.
+    """
+    acc, reference = _validated(acc), _validated(reference_acc)
+    if acc.shape != reference.shape:
+        raise ValueError(f"accuracy matrices differ in shape: {acc.shape} vs {reference.shape}")
+    num_tasks = acc.shape[1]
+    just_learned = acc[np.arange(1, num_tasks + 1), np.arange(num_tasks)]
+    reference_learned = reference[np.arange(1, num_tasks + 1), np.arange(num_tasks)]
+    return float(np.mean(reference_learned - just_learned))

@@ -1,4 +1,4 @@
-"""Build the static site: view model → HTML pages, SVG figures, CSV/JSON downloads.
+"""Build the static site: view model → HTML pages, SVG figures, CSV/JSON/LaTeX downloads.
 
 The site is written into a fresh folder next to `out_dir` and swapped in only when complete, so
 a failed build never leaves a half-written site, and a reader never sees a mix of two builds
@@ -27,7 +27,9 @@ import matplotlib
 from harness.errors import UserError
 from harness.store import Store
 from leaderboard.figures import PlotSpec
+from leaderboard.latex import leaderboard_tex
 from leaderboard.plots import PLOTTERS
+from leaderboard.stats_json import stats_json
 from leaderboard.tables import leaderboard_csv, leaderboard_json, runs_csv
 from leaderboard.view import SiteView, build_site_view
 
@@ -103,8 +105,13 @@ def write_site(site: SiteView, root: Path) -> None:
         for bench in suite.benchmarks:
             (root / bench.csv_href).write_text(leaderboard_csv(bench, site.settings))
             (root / bench.json_href).write_text(leaderboard_json(bench, site.settings))
+            (root / bench.tex_href).write_text(leaderboard_tex(bench, site.settings))
             for spec in bench.plots:
                 _save_svg(spec, root / spec.path)
+    for cross in [suite.cross for suite in site.suites] + [site.cross]:
+        if cross is not None and cross.plot is not None:
+            _save_svg(cross.plot, root / cross.plot.path)
+    (root / "data" / "stats.json").write_text(stats_json(site), encoding="utf-8")
     for method in site.methods:
         _render(env, "method.html.j2", root / method.href, site, root_prefix="../",
                 method=method)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from harness.stats import Comparison
+from leaderboard.numbers import format_p_value
 from leaderboard.settings import StatSettings, metric_label, scenario_label
 
 if TYPE_CHECKING:
@@ -52,14 +54,47 @@ def mean_matrix_of(
 
 
 def benchmark_plots(
-    suite: str, scenario: str, slug: str, rows: tuple[MethodRow, ...], settings: StatSettings
+    suite: str, scenario: str, slug: str, rows: tuple[MethodRow, ...], settings: StatSettings,
+    pairwise: tuple[Comparison, ...] = (),
 ) -> tuple[PlotSpec, ...]:
-    """The figures under a benchmark table: interval estimates, then one heatmap per method
-    with accuracy matrices, in table order."""
+    """The figures under a benchmark table: interval estimates, the pairwise p-value heatmap
+    (when a pair could be tested), then one heatmap per method with accuracy matrices, in table
+    order."""
     shown = [r for r in rows if r.primary is not None]
     plots = [_interval_plot(suite, scenario, slug, shown, settings)] if shown else []
+    if any(np.isfinite(c.p_adjusted) for c in pairwise):
+        ordered = [r.method for r in rows if any(r.method in (c.method, c.reference)
+                                                 for c in pairwise)]
+        plots.append(_pvalue_plot(suite, scenario, slug, ordered, pairwise, settings))
     plots += [_matrix_plot(slug, r) for r in rows if r.mean_matrix is not None]
     return tuple(plots)
+
+
+def _pvalue_plot(
+    suite: str, scenario: str, slug: str, methods: list[str], pairwise: tuple[Comparison, ...],
+    settings: StatSettings,
+) -> PlotSpec:
+    index = {m: i for i, m in enumerate(methods)}
+    p_values = [[float("nan")] * len(methods) for _ in methods]
+    significant = [[False] * len(methods) for _ in methods]
+    for c in pairwise:
+        i, j = index[c.method], index[c.reference]
+        p_values[i][j] = p_values[j][i] = c.p_adjusted
+        significant[i][j] = significant[j][i] = c.significant
+    p_label = f"{settings.pairwise_correction_label}-adjusted p"
+    found = [f"{c.method} vs {c.reference} ({format_p_value(c.p_adjusted)})"
+             for c in pairwise if c.significant]
+    return PlotSpec(
+        kind="pvalue_heatmap", path=f"plots/{slug}-pvalues.svg",
+        alt=f"Pairwise {settings.test_label} p-values on {suite}, "
+            f"{scenario_label(scenario).lower()}, {p_label}; significant at α = "
+            f"{settings.alpha:g}: {'; '.join(found) if found else 'none'}.",
+        caption=f"Every pair of continual methods: {settings.test_label}, {p_label} across "
+                f"all pairs of this table; * and bold: below α = {settings.alpha:g}. "
+                "“—”: too few seeds to test.",
+        data={"labels": methods, "p_values": p_values, "significant": significant,
+              "alpha": settings.alpha, "p_label": p_label},
+    )
 
 
 def _interval_plot(

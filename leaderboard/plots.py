@@ -3,6 +3,8 @@
 Nothing here saves, shows or touches global state: figures are made with the object API on an
 Agg canvas (no pyplot, no backend switch, no rcParams change), so importing this module or
 drawing a figure cannot affect the caller's matplotlib. `leaderboard.build` saves them as SVG.
+The critical-difference diagram and the p-value heatmap live in `leaderboard.stat_plots`, the
+palette and the figure factory in `leaderboard.plot_style`; `PLOTTERS` names them all.
 
 Colours are the Okabe–Ito palette, distinguishable under the common colour-vision deficiencies,
 and every status also has its own marker shape, so no information is carried by colour alone.
@@ -15,20 +17,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-OKABE_ITO = {
-    "black": "#000000",
-    "orange": "#E69F00",
-    "sky_blue": "#56B4E9",
-    "bluish_green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "reddish_purple": "#CC79A7",
-}
+from leaderboard.plot_style import OKABE_ITO, new_figure
+from leaderboard.stat_plots import plot_critical_difference, plot_pvalue_heatmap
 
 # status (see leaderboard.view.VersusBest) -> (legend label, colour, marker, filled)
 _STATUS_STYLE = {
@@ -39,12 +32,6 @@ _STATUS_STYLE = {
     "reference": ("upper bound, not continual", OKABE_ITO["vermillion"], "s", False),
     "no-results": ("no results", OKABE_ITO["black"], "x", True),
 }
-
-
-def _new_figure(width_in: float, height_in: float) -> Figure:
-    figure = Figure(figsize=(width_in, height_in), layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure
 
 
 def plot_interval_estimates(
@@ -63,7 +50,7 @@ def plot_interval_estimates(
     the point alone. `statuses` are `VersusBest` values and choose colour, marker and legend.
     """
     count = len(labels)
-    figure = _new_figure(width_in, 0.42 * count + 1.3)
+    figure = new_figure(width_in, 0.42 * count + 1.3)
     axes = figure.add_subplot()
     positions = np.arange(count)[::-1]
     for y, mean, low, high, status in zip(
@@ -115,7 +102,7 @@ def plot_accuracy_matrix(
     values = np.asarray(matrix, dtype=float)
     num_rows, num_tasks = values.shape
     side_in = 0.45 * num_tasks + 2.2
-    figure = _new_figure(side_in + 0.8, 0.4 * num_rows + 1.6)
+    figure = new_figure(side_in + 0.8, 0.4 * num_rows + 1.6)
     axes = figure.add_subplot()
     image = axes.imshow(values, cmap="cividis", vmin=vmin, vmax=vmax, aspect="auto")
     axes.set_xticks(range(num_tasks), labels=[str(i + 1) for i in range(num_tasks)])
@@ -141,5 +128,7 @@ def plot_accuracy_matrix(
 PLOTTERS = {
     "interval_estimates": plot_interval_estimates,
     "accuracy_matrix": plot_accuracy_matrix,
+    "critical_difference": plot_critical_difference,
+    "pvalue_heatmap": plot_pvalue_heatmap,
 }
 """Drawing function for each `leaderboard.figures.PlotSpec.kind`."""

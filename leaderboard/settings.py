@@ -43,6 +43,12 @@ TEST_POWER_NOTES = {
                     "below 2 / C(n + m, n): 3 against 3 seeds can never reach p < 0.05.",
 }
 
+POSTHOC_LABELS = {
+    "wilcoxon-holm": "Wilcoxon signed-rank tests with Holm's correction",
+    "nemenyi": "the Nemenyi test",
+    "bonferroni-dunn": "the Bonferroni–Dunn test",
+}
+
 CORRECTION_LABELS = {
     "holm": "Holm",
     "benjamini-hochberg": "Benjamini–Hochberg",
@@ -62,6 +68,12 @@ class StatSettings:
         correction: multiple-comparison correction within one table.
         primary_metric: the metric methods are ranked and tested by.
         secondary_metrics: further metrics shown as mean ± CI, not tested.
+        pairwise_correction: correction across all pairs of one table (p-value heatmaps).
+        posthoc: post-hoc procedure across benchmarks after the Friedman test
+            (`harness.stats.PosthocName`; "bonferroni-dunn" is not offered: it needs a
+            control method, and a leaderboard has none).
+        bootstrap_reps: replicates of the seed bootstrap of rank intervals.
+        bootstrap_seed: seed of its `numpy.random.Generator` (fixed: same store, same site).
     """
 
     confidence: float = 0.95
@@ -70,12 +82,22 @@ class StatSettings:
     correction: str = "holm"
     primary_metric: str = "final_avg_acc"
     secondary_metrics: tuple[str, ...] = ("avg_incremental_acc", "bwt", "forgetting")
+    pairwise_correction: str = "benjamini-hochberg"
+    posthoc: str = "wilcoxon-holm"
+    bootstrap_reps: int = 2000
+    bootstrap_seed: int = 0
 
     def __post_init__(self) -> None:
         if not 0.0 < self.confidence < 1.0:
             raise ValueError(f"confidence must lie in (0, 1), got {self.confidence}")
         if not 0.0 < self.alpha < 1.0:
             raise ValueError(f"alpha must lie in (0, 1), got {self.alpha}")
+        if self.posthoc not in ("wilcoxon-holm", "nemenyi"):
+            raise ValueError(
+                f"posthoc must be 'wilcoxon-holm' or 'nemenyi', got {self.posthoc!r}"
+            )
+        if self.bootstrap_reps < 1:
+            raise ValueError(f"bootstrap_reps must be >= 1, got {self.bootstrap_reps}")
 
     @property
     def confidence_text(self) -> str:
@@ -103,6 +125,14 @@ class StatSettings:
     @property
     def correction_label(self) -> str:
         return CORRECTION_LABELS.get(self.correction, self.correction)
+
+    @property
+    def posthoc_label(self) -> str:
+        return POSTHOC_LABELS.get(self.posthoc, self.posthoc)
+
+    @property
+    def pairwise_correction_label(self) -> str:
+        return CORRECTION_LABELS.get(self.pairwise_correction, self.pairwise_correction)
 
     @property
     def p_label(self) -> str:

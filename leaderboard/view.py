@@ -8,8 +8,10 @@ prefix them with the path back to the root.
 Per benchmark (suite × scenario) the table has one row per method. Continual methods with at
 least one successful evaluation seed form the comparison family: the best is the one with the
 best mean primary metric, and every other one is compared with it (`harness.stats
-.compare_with_best`, one family per table). Non-continual references (``continual = false``,
-e.g. joint training) are shown but kept out of the ranking, the family and "best".
+.compare_with_best`, one family per table); every pair of the family is also tested for the
+p-value heatmap (`harness.stats.pairwise_tests`). Non-continual references (``continual =
+false``, e.g. joint training) are shown but kept out of the ranking, the family and "best".
+Comparisons across benchmarks (per suite, and across the whole site) are `leaderboard.cross_view`.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ import pandas as pd
 
 from harness import __version__
 from harness.metrics.continual import METRIC_DIRECTIONS
-from harness.stats import Comparison, compare_with_best, summarize_cell
+from harness.stats import Comparison, compare_with_best, pairwise_tests, summarize_cell
 from harness.store import Decision, Store
+from leaderboard.cross_view import CrossView, cross_view
 from leaderboard.current import CurrentResults, is_continual, select_current
 from leaderboard.figures import ACCURACY_MATRIX, PlotSpec, benchmark_plots, mean_matrix_of
 from leaderboard.method_view import MethodView, method_views
@@ -37,7 +40,7 @@ from leaderboard.numbers import (
     format_hparams,
     format_p_value,
 )
-from leaderboard.paths import benchmark_slug, method_hrefs, suite_href
+from leaderboard.paths import benchmark_slug, method_hrefs, slugify, suite_href
 from leaderboard.settings import StatSettings, metric_label, scenario_label, scenario_sort_key
 
 
@@ -106,7 +109,9 @@ class BenchmarkView:
     trials_text: str
     csv_href: str
     json_href: str
+    tex_href: str
     plots: tuple[PlotSpec, ...]
+    pairwise: tuple[Comparison, ...] = ()  # every pair of the family, for the heatmap
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,7 @@ class SuiteView:
     benchmarks: tuple[BenchmarkView, ...]
     num_methods: int
     num_runs: int
+    cross: CrossView | None = None  # across the suite's scenarios; None with fewer than two
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,7 @@ class SiteView:
     methods: tuple[MethodView, ...]
     num_runs: int
     current: CurrentResults = field(repr=False, compare=False)
+    cross: CrossView | None = None  # across every benchmark; None with fewer than two
 
     @property
     def is_empty(self) -> bool:
@@ -162,7 +169,14 @@ def build_site_view(
     )
     stamp = BuildStamp(__version__, built_at, release or "unreleased")
     methods = method_views(current, decisions, hrefs, settings)
-    return SiteView(stamp, settings, suites, methods, len(current.runs), current)
+    across = cross_view(
+        current.runs, current, hrefs, settings, scope="all benchmarks", slug="across-all",
+        title=lambda suite, scenario: f"{suite} · {scenario_label(scenario)}",
+    )
+    return SiteView(
+        stamp=stamp, settings=settings, suites=suites, methods=methods,
+        num_runs=len(current.runs), current=current, cross=across,
+    )
 
 
 def _suite_view(
@@ -178,9 +192,14 @@ def _suite_view(
         )
         for scenario in sorted(runs["scenario"].unique(), key=scenario_sort_key)
     )
+    across = cross_view(
+        runs, current, method_hrefs, settings, scope=suite, slug=f"across-{slugify(suite)}",
+        title=lambda _suite, scenario: scenario_label(scenario),
+    )
     return SuiteView(
         name=suite, version=current.suite_versions[suite], href=suite_href(suite),
         benchmarks=benchmarks, num_methods=runs["submission"].nunique(), num_runs=len(runs),
+        cross=across,
     )
 
 
@@ -227,6 +246,10 @@ def _benchmark_view(
                                      settings.primary_metric)).size
     }
     best, comparisons = _compare(family, settings, higher)
+    pairwise = tuple(pairwise_tests(
+        family, test=settings.test, correction=settings.pairwise_correction,
+        alpha=settings.alpha, higher_is_better=higher,
+    ).values()) if len(family) >= 2 else ()
     by_method = {d.submission: d for d in decisions}
     rows = [
         _method_row(
@@ -249,7 +272,9 @@ def _benchmark_view(
         trials_text=_range_text(
             runs[runs["phase"] == "tune"].groupby("submission").size(), "trial"),
         csv_href=f"data/{slug}.csv", json_href=f"data/{slug}.json",
-        plots=benchmark_plots(suite, scenario, slug, ranked, settings),
+        tex_href=f"data/{slug}.tex",
+        plots=benchmark_plots(suite, scenario, slug, ranked, settings, pairwise),
+        pairwise=pairwise,
     )
 
 

@@ -161,3 +161,58 @@ def example_site(example_store: Path, tmp_path_factory: pytest.TempPathFactory) 
 
     index = build_site(example_store, tmp_path_factory.mktemp("out") / "site", release="r-test")
     return index.parent
+
+
+# --- a second store for comparisons across benchmarks -----------------------------------------
+
+CROSS_SUITE = "toy"
+CROSS_SCENARIOS = tuple(f"b{i:02d}" for i in range(1, 11))
+# method -> offset from each benchmark's base score; "strong-twin" is "strong" registered again
+CROSS_OFFSETS = {"strong": 0.10, "strong-twin": 0.10, "mid": 0.0, "weak": -0.10}
+CROSS_PARTIAL = "partial"  # best wherever it ran, but it ran only half of the benchmarks
+CROSS_REFERENCE = "oracle"  # not continual
+
+
+def write_cross_store(path: Path) -> Path:
+    """Suite "toy" (10 scenarios, 3 seeds per cell): strong ≈ strong-twin > mid > weak on every
+    benchmark; "partial" covers 5 of 10; "oracle" is a non-continual reference."""
+    import numpy as np
+
+    rng = np.random.default_rng(12345)
+    methods = {**CROSS_OFFSETS, CROSS_PARTIAL: 0.30, CROSS_REFERENCE: 0.35}
+    with Store(path) as store:
+        for name in methods:
+            store.write_submission(name, f"{name}-hash", {
+                "name": name, "description": f"{name} (cross-benchmark fixture)",
+                "continual": name != CROSS_REFERENCE,
+            })
+        for index, scenario in enumerate(CROSS_SCENARIOS):
+            base = 0.4 + 0.03 * index
+            for name, offset in methods.items():
+                if name == CROSS_PARTIAL and index >= 5:
+                    continue
+                for seed in range(3):
+                    spec = RunSpec(
+                        suite=CROSS_SUITE, suite_version="1", scenario=scenario,
+                        phase=Phase.EVALUATE, submission=name, submission_hash=f"{name}-hash",
+                        hparams={"lr": 0.1}, seed=seed, trial=-1,
+                    )
+                    score = round(base + offset + float(rng.normal(0.0, 0.01)), 6)
+                    store.write_run(RunResult(
+                        spec=spec, status=RunStatus.OK, metrics={"final_avg_acc": score},
+                        wall_time_s=1.0, finished_at="2025-03-01T12:00:00+00:00",
+                        hardware=HARDWARE, harness_version="0.1.0",
+                    ))
+    return path
+
+
+@pytest.fixture(scope="session")
+def cross_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_cross_store(tmp_path_factory.mktemp("cross") / "harness.db")
+
+
+@pytest.fixture(scope="session")
+def cross_site(cross_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from leaderboard.build import build_site
+
+    return build_site(cross_store, tmp_path_factory.mktemp("cross-out") / "site").parent

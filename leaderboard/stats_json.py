@@ -1,0 +1,60 @@
+"""``data/stats.json``: every statistical result behind the site, for re-analysis.
+
+Per benchmark: each method's comparison with the best, and every pairwise test of the heatmap.
+Per suite and across all benchmarks: the Friedman / Iman–Davenport test, the post-hoc
+comparisons, tie groups, letters, Arena ranks, rank intervals and which methods and benchmarks
+were left out for incomplete coverage. Written with `harness.stats.dumps`: the same store gives
+byte-identical text (no build time inside); non-finite numbers are ``null``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from harness.stats import dumps, to_jsonable
+from leaderboard.cross_view import CrossView
+from leaderboard.view import BenchmarkView, SiteView
+
+
+def _benchmark(bench: BenchmarkView) -> dict[str, Any]:
+    return {
+        "suite": bench.suite,
+        "suite_version": bench.suite_version,
+        "scenario": bench.scenario,
+        "primary_metric": bench.primary_metric,
+        "best": bench.best,
+        "versus_best": [row.comparison for row in bench.rows if row.comparison is not None],
+        "pairwise": list(bench.pairwise),
+    }
+
+
+def _cross(view: CrossView | None) -> dict[str, Any] | None:
+    if view is None:
+        return None
+    return {
+        "scope": view.scope,
+        "benchmarks": list(view.benchmark_titles),
+        "dropped_benchmarks": list(view.dropped_benchmarks),
+        "left_out": [{"method": m.method, "coverage": m.coverage_text} for m in view.left_out],
+        "message": view.message,
+        "analysis": view.result,
+        "rank_intervals": view.rank_intervals,
+    }
+
+
+def stats_document(site: SiteView) -> dict[str, Any]:
+    return to_jsonable({
+        "harness_version": site.stamp.harness_version,
+        "release": site.stamp.release,
+        "settings": dataclasses.asdict(site.settings),
+        "benchmarks": [_benchmark(b) for suite in site.suites for b in suite.benchmarks],
+        "across_suites": [
+            {"suite": suite.name, "comparison": _cross(suite.cross)} for suite in site.suites
+        ],
+        "across_all_benchmarks": _cross(site.cross),
+    })
+
+
+def stats_json(site: SiteView) -> str:
+    return dumps(stats_document(site))

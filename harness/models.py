@@ -32,16 +32,29 @@ class Backbone(nn.Module):
         return self.head(self.body(x))
 
 
-def small_cnn(input_shape: tuple[int, ...], num_outputs: int, width: int = 32) -> Backbone:
-    """Three conv-BN-ReLU-pool blocks (width, 2·width, 2·width), global average pooling.
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "relu": lambda: nn.ReLU(inplace=True), "gelu": nn.GELU, "tanh": nn.Tanh, "silu": nn.SiLU,
+}
+
+
+def _activation(name: str) -> nn.Module:
+    if name not in ACTIVATIONS:
+        raise ConfigError(f'unknown activation "{name}"{did_you_mean(name, ACTIVATIONS)}')
+    return ACTIVATIONS[name]()
+
+
+def small_cnn(input_shape: tuple[int, ...], num_outputs: int, width: int = 32,
+              activation: str = "relu") -> Backbone:
+    """Three conv-BN-activation-pool blocks (width, 2·width, 2·width), global average pooling.
 
     About 60k parameters at width 32; trains at a few thousand 32×32 images/s on 2 CPU cores.
+    `activation` exists for time-to-result held-out variants.
     """
     channels = input_shape[0]
 
     def block(c_in: int, c_out: int) -> list[nn.Module]:
         return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out),
-                nn.ReLU(inplace=True), nn.MaxPool2d(2)]
+                _activation(activation), nn.MaxPool2d(2)]
 
     body = nn.Sequential(
         *block(channels, width), *block(width, 2 * width), *block(2 * width, 2 * width),
@@ -51,12 +64,12 @@ def small_cnn(input_shape: tuple[int, ...], num_outputs: int, width: int = 32) -
 
 
 def mlp(input_shape: tuple[int, ...], num_outputs: int, hidden: int = 400,
-        num_layers: int = 2) -> Backbone:
-    """Fully connected ReLU network (the Split-MNIST standard is 2 × 400)."""
+        num_layers: int = 2, activation: str = "relu") -> Backbone:
+    """Fully connected network (the Split-MNIST standard is 2 × 400 with ReLU)."""
     layers: list[nn.Module] = [nn.Flatten()]
     width = math.prod(input_shape)
     for _ in range(num_layers):
-        layers += [nn.Linear(width, hidden), nn.ReLU(inplace=True)]
+        layers += [nn.Linear(width, hidden), _activation(activation)]
         width = hidden
     return Backbone(nn.Sequential(*layers), width, num_outputs)
 
@@ -99,7 +112,7 @@ BACKBONES: dict[str, Callable[..., Backbone]] = {
 
 
 def backbone_factory(name: str, input_shape: tuple[int, ...], num_outputs: int,
-                     **kwargs: int) -> Callable[[], Backbone]:
+                     **kwargs: int | str) -> Callable[[], Backbone]:
     """A zero-argument factory for `LearnerContext.make_backbone`."""
     if name not in BACKBONES:
         raise ConfigError(f'unknown backbone "{name}"{did_you_mean(name, BACKBONES)}; '

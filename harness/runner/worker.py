@@ -252,7 +252,12 @@ def main(argv: list[str]) -> int:
     job = json.loads((scratch / "job.json").read_text())
     started = time.perf_counter()
     try:
-        measured = run_job(job, scratch)
+        if job.get("api") == "training-algorithm":
+            from harness.runner.ttr_worker import run_ttr_job
+
+            measured = run_ttr_job(job, scratch)
+        else:
+            measured = run_job(job, scratch)
         result: dict[str, Any] = {"status": "ok", **measured}
     except Exception as exc:  # noqa: BLE001 - any failure of submission code fails the run
         traceback.print_exc()

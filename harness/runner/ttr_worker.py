@@ -1,0 +1,146 @@
+"""The worker side of a time-to-result run (AlgoPerf semantics, DESIGN §3.2).
+
+Only the submission's timed calls — `select_batch`, `step`, `prepare_for_eval` — advance the
+*submission clock*, synchronized with the device. Every `eval_period_s` of submission time the
+harness predicts the validation inputs (untimed) and records (submission time, step,
+predictions); the parent scores them, so validation labels never enter the worker either. The run
+goes on until `max_runtime_s` of submission time: time-to-target is read off the trace by the
+parent (the first evaluation meeting the target), which gives the same score as stopping there.
+
+The workload reaches the submission as a `WorkloadHandle` with no name; its loss is a closure
+built by `_classification_loss`, whose name says nothing about the workload.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from harness.api import Batch, TrainingAlgorithm, WorkloadHandle
+from harness.data.batches import Normalizer
+from harness.errors import SubmissionFailure
+from harness.models import backbone_factory
+
+
+def load_algorithm_class(submission_dir: Path) -> type[TrainingAlgorithm]:
+    path = submission_dir / "submission.py"
+    sys.path.insert(0, str(submission_dir))
+    spec = importlib.util.spec_from_file_location(f"algorithm_{abs(hash(path))}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    algorithm = getattr(module, "Algorithm", None)
+    if not (isinstance(algorithm, type) and issubclass(algorithm, TrainingAlgorithm)):
+        raise SubmissionFailure("submission.py must define `class Algorithm(TrainingAlgorithm)`")
+    return algorithm
+
+
+def _classification_loss():
+    def loss(model: nn.Module, batch: Batch) -> torch.Tensor:
+        inputs, targets = batch
+        return F.cross_entropy(model(inputs), targets)
+    return loss
+
+
+class _SubmissionClock:
+    """Accumulates the time of timed calls only, waiting for queued device work first."""
+
+    def __init__(self, device: torch.device):
+        self.device, self.total_s = device, 0.0
+
+    def _sync(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+    def timed(self, fn, *args):
+        self._sync()
+        start = time.perf_counter()
+        out = fn(*args)
+        self._sync()
+        elapsed = time.perf_counter() - start
+        self.total_s += elapsed
+        return out, elapsed
+
+
+def run_ttr_job(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
+    torch.set_num_threads(job["num_threads"])
+    torch.manual_seed(job["seed"])
+    algorithm = load_algorithm_class(Path(job["submission_dir"]))(dict(job["hparams"]))
+    device = torch.device(job["device"])
+    w = job["workload"]
+    normalize = Normalizer(w["mean"], w["std"], device)
+    images = normalize(torch.from_numpy(np.load(job["train_images"])).to(device))
+    labels = torch.from_numpy(np.load(job["train_labels"])).to(device)
+    eval_inputs = normalize(torch.from_numpy(np.load(job["eval_inputs"])).to(device))
+    (scratch / "ready").touch()
+
+    model = backbone_factory(w["model"], tuple(w["input_shape"]), w["num_outputs"],
+                             **w["model_options"])().to(device)
+    handle = WorkloadHandle(
+        loss=_classification_loss(),
+        param_shapes={n: tuple(p.shape) for n, p in model.named_parameters()},
+        step_hint=w["step_hint"], max_runtime_s=w["max_runtime_s"], device=device,
+        generator=torch.Generator().manual_seed(job["seed"]),
+    )
+    batch_size = int(algorithm.batch_size(handle))
+    if batch_size < 1:
+        raise SubmissionFailure(f"batch_size() returned {batch_size}; it must be >= 1")
+    algorithm.init(handle, model)
+    return _train(job, scratch, algorithm, model, (images, labels), eval_inputs, batch_size)
+
+
+def _train(job, scratch, algorithm, model, train, eval_inputs, batch_size) -> dict[str, Any]:
+    w, device = job["workload"], eval_inputs.device
+    clock = _SubmissionClock(device)
+    order_gen = torch.Generator().manual_seed(job["seed"] * 1_000_003)
+    rows, times, steps, step_times = [], [], [], []
+    eval_time_s, next_eval_s, step, order = 0.0, 0.0, 0, torch.empty(0, dtype=torch.long)
+    while True:
+        if clock.total_s >= next_eval_s or clock.total_s >= w["max_runtime_s"]:
+            clock.timed(algorithm.prepare_for_eval)
+            start = time.perf_counter()
+            rows.append(_predict(model, eval_inputs, job["eval_batch_size"], step))
+            eval_time_s += time.perf_counter() - start
+            times.append(clock.total_s)
+            steps.append(step)
+            next_eval_s = clock.total_s + w["eval_period_s"]
+            if clock.total_s >= w["max_runtime_s"]:
+                break
+        if len(order) < batch_size:
+            order = torch.randperm(len(train[0]), generator=order_gen).to(device)
+        index, order = order[:batch_size], order[batch_size:]
+        batch = (train[0][index], train[1][index])
+        selected, select_s = clock.timed(algorithm.select_batch, batch, step)
+        _, step_s = clock.timed(algorithm.step, selected, step)
+        step_times.append(select_s + step_s)
+        step += 1
+    np.save(scratch / "eval_predictions.npy", np.stack(rows))
+    median = statistics.median(step_times) if step_times else 0.0
+    p90 = float(np.percentile(step_times, 90)) if step_times else 0.0
+    return {"eval_submission_times_s": times, "eval_steps": steps, "eval_time_s": eval_time_s,
+            "submission_time_s": clock.total_s, "num_steps": step,
+            "step_time_median_s": median,
+            "timing_noise": (p90 - median) / median if median else 0.0}
+
+
+def _predict(model: nn.Module, inputs: torch.Tensor, batch_size: int, step: int) -> np.ndarray:
+    was_training = model.training
+    model.eval()
+    predictions = []
+    with torch.inference_mode():
+        for start in range(0, len(inputs), batch_size):
+            logits = model(inputs[start:start + batch_size])
+            if not torch.isfinite(logits).all():
+                raise SubmissionFailure(f"the model's outputs became non-finite by step {step}; "
+                                        "the training algorithm diverged")
+            predictions.append(logits.argmax(dim=1).cpu())
+    model.train(was_training)
+    return torch.cat(predictions).numpy().astype(np.int16)

@@ -1,0 +1,72 @@
+"""The time-to-result loop: only timed calls advance the clock; evaluations are untimed."""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+
+from harness.runner.ttr_worker import run_ttr_job
+
+ALGORITHM = """
+import time
+import torch
+from harness.api import TrainingAlgorithm
+
+SEEN = {}
+
+class Algorithm(TrainingAlgorithm):
+    def batch_size(self, workload):
+        SEEN["handle"] = repr(workload) + workload.loss.__qualname__
+        return 16
+
+    def init(self, workload, model):
+        self.workload, self.model = workload, model
+        self.opt = torch.optim.SGD(model.parameters(), lr=float(self.hparams["lr"]))
+
+    def prepare_for_eval(self):
+        time.sleep(0.01)  # timed: counts towards submission time
+
+    def step(self, batch, step_index):
+        self.opt.zero_grad()
+        self.workload.loss(self.model, batch).backward()
+        self.opt.step()
+"""
+
+
+def tiny_problem(tmp_path, n=256):
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, n)
+    images = rng.integers(0, 60, (n, 1, 4, 4)).astype(np.uint8)
+    images[labels == 1, :, :2, :] += 150  # class 1: bright top half
+    paths = {}
+    for name, array in (("train_images", images), ("train_labels", labels.astype(np.int64)),
+                        ("eval_inputs", images[:64])):
+        paths[name] = str(tmp_path / f"{name}.npy")
+        np.save(paths[name], array)
+    return paths, labels[:64]
+
+
+def test_the_trace_follows_submission_time_and_the_model_learns(tmp_path):
+    folder = tmp_path / "algo"
+    folder.mkdir()
+    (folder / "submission.py").write_text(textwrap.dedent(ALGORITHM))
+    paths, eval_labels = tiny_problem(tmp_path)
+    job = {
+        **paths, "api": "training-algorithm", "seed": 0, "hparams": {"lr": 0.5},
+        "submission_dir": str(folder), "num_threads": 1, "device": "cpu",
+        "eval_batch_size": 32,
+        "workload": {"model": "mlp", "model_options": {"hidden": 16, "num_layers": 1},
+                     "input_shape": [1, 4, 4], "num_outputs": 2, "mean": [0.3], "std": [0.3],
+                     "step_hint": 100, "max_runtime_s": 0.6, "eval_period_s": 0.1},
+    }
+    result = run_ttr_job(job, tmp_path)
+    times = result["eval_submission_times_s"]
+    assert times[0] < 0.05  # before any step: only the timed prepare_for_eval (10 ms)
+    assert times == sorted(times) and len(times) >= 4
+    assert times[-1] >= 0.6 and result["submission_time_s"] == times[-1]
+    assert result["eval_steps"] == sorted(result["eval_steps"]) and result["num_steps"] > 10
+    predictions = np.load(tmp_path / "eval_predictions.npy")
+    assert predictions.shape == (len(times), 64)
+    assert (predictions[-1] == eval_labels).mean() > 0.9  # learned; scored by the parent
+    assert result["eval_time_s"] > 0 and result["timing_noise"] >= 0

@@ -93,3 +93,29 @@ def _mean_ci(values: list[float]) -> str:
     if cell.n < 2:
         return f"{cell.mean:.3f} (n=1)"
     return f"{cell.mean:.3f} [{cell.ci_low:.3f}, {cell.ci_high:.3f}] n={cell.n}"
+
+
+def ttr_summary_table(report: EvaluationReport) -> Table:
+    """Time-to-result summary: per submission, each workload's median-over-studies time to
+    target (held-out variants in brackets) and the benchmark score."""
+    from harness.suite import load_suite
+    from harness.ttr_scores import score_suite
+
+    if not report.results:
+        return Table(title="harness evaluate — no runs")
+    suite = load_suite(report.results[0].spec.suite)
+    scored = score_suite(suite, report.results)
+    table = Table(title="harness evaluate — time to result (s; inf: target missed)")
+    table.add_column("training algorithm")
+    for w in suite.workloads:
+        table.add_column(w.name if w.variant_of is None else f"({w.name})", justify="right")
+    table.add_column("score", justify="right")
+    for i, name in enumerate(scored.submissions):
+        cells = [_seconds(scored.raw_times.get((name, w.name), float("inf")))
+                 for w in suite.workloads]
+        table.add_row(name, *cells, f"{scored.scores[i]:.3f}")
+    return table
+
+
+def _seconds(value: float) -> str:
+    return "inf" if value == float("inf") else f"{value:.2f}"

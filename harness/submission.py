@@ -20,6 +20,10 @@
                                # the continual rules (e.g. joint training): shown, flagged,
                                # never ranked as a continual method
 
+`submission.py` defines, at module level, the class `CONTRACTS` names for its api kind:
+`class Learner(ContinualLearner)` with `learn` and `predict` ("continual"), or
+`class Algorithm(TrainingAlgorithm)` with `batch_size`, `init` and `step` ("training-algorithm").
+
 Validation is in two stages, and every problem of a stage is reported at once, each as
 "FILE:LINE: message": `static_problems` reads files without running submission code;
 `import_problems` imports the code in a fresh interpreter (`harness.submission_check`).
@@ -45,8 +49,8 @@ from harness.errors import ConfigError, UserError
 from harness.search_space import SearchSpace, parse_search_space
 
 __all__ = [
-    "ApiKind", "Ruleset", "Submission", "SubmissionMeta", "content_hash",
-    "discover_submissions", "import_problems", "load_submission", "static_problems",
+    "CONTRACTS", "ApiKind", "ClassContract", "Ruleset", "Submission", "SubmissionMeta",
+    "content_hash", "discover_submissions", "import_problems", "load_submission", "static_problems",
     "validate_submission",
 ]
 
@@ -57,7 +61,6 @@ SEARCH_SPACE_FILE = "search_space.json"
 NAME_PATTERN = re.compile(r"[a-z0-9_-]+")
 META_KEYS = ("name", "description", "authors", "url", "license", "api", "suites", "ruleset",
              "continual")
-LEARNER_METHODS = ("learn", "predict")
 
 
 class ApiKind(enum.Enum):
@@ -65,6 +68,25 @@ class ApiKind(enum.Enum):
 
     CONTINUAL = "continual"
     TRAINING_ALGORITHM = "training-algorithm"
+
+
+@dataclass(frozen=True)
+class ClassContract:
+    """What submission.py must define for an API kind: a class, its base, required methods."""
+
+    class_name: str
+    base_name: str
+    methods: tuple[str, ...]
+    template: str  # the folder to copy, named in messages
+
+
+CONTRACTS = {
+    ApiKind.CONTINUAL: ClassContract("Learner", "ContinualLearner", ("learn", "predict"),
+                                     "submissions/_template"),
+    ApiKind.TRAINING_ALGORITHM: ClassContract(
+        "Algorithm", "TrainingAlgorithm", ("batch_size", "init", "step"),
+        "submissions/_template_optimizer"),
+}
 
 
 class Ruleset(enum.Enum):
@@ -179,8 +201,8 @@ def import_problems(folder: Path, timeout_s: float = 60) -> list[str]:
     The submission's api kind is read from submission.toml when it can be (else "continual").
     """
     folder = Path(folder)
-    command = [sys.executable, "-B", "-m", "harness.submission_check", str(folder),
-               _api_of(folder).value]
+    api = _api_of(folder)
+    command = [sys.executable, "-B", "-m", "harness.submission_check", str(folder), api.value]
     # The child must import this same harness, wherever the current directory is.
     package_root = str(Path(harness.__file__).resolve().parent.parent)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
@@ -191,7 +213,8 @@ def import_problems(folder: Path, timeout_s: float = 60) -> list[str]:
                               env=env, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return [f"{code_path}: importing {CODE_FILE} took longer than {timeout_s:g} s; "
-                "do no work at import time (build models in Learner.__init__)"]
+                "do no work at import time (build models in "
+                f"{'Learner.__init__' if api is ApiKind.CONTINUAL else 'Algorithm.init'})"]
     problems = _reported_problems(done.stdout)
     if done.returncode not in (0, 1) or (done.returncode == 1 and not problems):
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
@@ -338,8 +361,9 @@ def _load_search_space(folder: Path, meta: SubmissionMeta | None,
 
 
 def _code_problems(path: Path, api: ApiKind) -> list[str]:
+    contract = CONTRACTS[api]
     if not path.is_file():
-        return [f"{path}: file not found; copy submissions/_template/{CODE_FILE}"]
+        return [f"{path}: file not found; copy {contract.template}/{CODE_FILE}"]
     try:
         source = path.read_text(encoding="utf-8")
         # A full compile also catches errors the parser alone lets through (e.g. a `return`
@@ -350,28 +374,27 @@ def _code_problems(path: Path, api: ApiKind) -> list[str]:
         return [f"{path}:{exc.lineno}: SyntaxError: {exc.msg}"]
     except (ValueError, OSError) as exc:  # UnicodeDecodeError is a ValueError
         return [f"{path}: cannot read as Python source: {exc}"]
-    if api is ApiKind.CONTINUAL:
-        return _learner_problems(tree, path)
-    return []  # the training-algorithm API has no class contract in harness.api yet
+    return _class_problems(tree, path, contract)
 
 
-def _learner_problems(tree: ast.Module, path: Path) -> list[str]:
+def _class_problems(tree: ast.Module, path: Path, contract: ClassContract) -> list[str]:
     classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
-    learner = classes.get("Learner")
-    if learner is None:
-        if _binds_name(tree, "Learner"):
+    name, base = contract.class_name, contract.base_name
+    cls = classes.get(name)
+    if cls is None:
+        if _binds_name(tree, name):
             return []  # imported or assigned: only the import check can tell what it is
-        return [f"{path}: no class `Learner` found; define `class Learner(ContinualLearner)` "
-                "at module level (see submissions/_template/submission.py)"]
-    methods = _methods(learner, classes, seen=set())
+        return [f"{path}: no class `{name}` found; define `class {name}({base})` "
+                f"at module level (see {contract.template}/{CODE_FILE})"]
+    methods = _methods(cls, classes, base, seen=set())
     if methods is None:
         return []  # inherits from a class defined elsewhere: the import check decides
-    return [f"{path}:{learner.lineno}: class `Learner` has no method `{name}`; "
-            f"implement `{name}` (see harness.api.ContinualLearner.{name})"
-            for name in LEARNER_METHODS if name not in methods]
+    return [f"{path}:{cls.lineno}: class `{name}` has no method `{method}`; "
+            f"implement `{method}` (see harness.api.{base}.{method})"
+            for method in contract.methods if method not in methods]
 
 
-def _methods(cls: ast.ClassDef, classes: dict[str, ast.ClassDef],
+def _methods(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], api_base: str,
              seen: set[str]) -> set[str] | None:
     """Names defined in `cls` and its bases from the same file; None if a base is elsewhere."""
     seen.add(cls.name)
@@ -379,11 +402,11 @@ def _methods(cls: ast.ClassDef, classes: dict[str, ast.ClassDef],
              if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
     for base in cls.bases:
         base_name = base.id if isinstance(base, ast.Name) else getattr(base, "attr", None)
-        if base_name == "ContinualLearner":
-            continue  # its learn/predict only raise NotImplementedError
+        if base_name == api_base:
+            continue  # its required methods only raise NotImplementedError
         if base_name not in classes or base_name in seen:
             return None
-        inherited = _methods(classes[base_name], classes, seen)
+        inherited = _methods(classes[base_name], classes, api_base, seen)
         if inherited is None:
             return None
         names |= inherited

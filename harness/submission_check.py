@@ -4,7 +4,9 @@
 
 imports `FOLDER/submission.py` as an isolated module and checks it against `harness.api`: for
 the continual API, a class `Learner` subclassing `ContinualLearner` that overrides `learn` and
-`predict` with signatures that accept the documented parameters. Each problem is printed on
+`predict`; for the training-algorithm API, a class `Algorithm` subclassing `TrainingAlgorithm`
+that overrides `batch_size`, `init` and `step`. Every method defined (hooks included) must
+accept the arguments the harness passes (`_Contract.calls`). Each problem is printed on
 stdout as one JSON line `{"problem": "FILE:LINE: message"}`; anything the submission itself
 prints goes to stderr, so it cannot be mistaken for a problem. Exit code 0 if clean, 1 if not.
 
@@ -24,25 +26,47 @@ import sys
 import traceback
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from harness.api import ContinualLearner
+from harness.api import ContinualLearner, TrainingAlgorithm
 
-__all__ = ["check_continual", "import_submission_module", "main"]
+__all__ = ["check_continual", "check_training_algorithm", "import_submission_module", "main"]
 
 SUBMISSION_FILE = "submission.py"
 
-# Method name -> the calls the harness makes (positional args after self, keyword args).
-_CALLS: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
+# One call the harness makes: positional arguments after self, then keyword arguments.
+_Call = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class _Contract:
+    """The class an API kind needs: its name, base, required overrides and the harness's calls."""
+
+    class_name: str
+    base: type
+    required: tuple[str, ...]
+    calls: dict[str, list[_Call]]  # method name -> every way the harness calls it
+    template: str  # the folder to copy, named in messages
+
+
+_CONTINUAL = _Contract("Learner", ContinualLearner, ("learn", "predict"), {
     "__init__": [(("ctx", "hparams"), ())],
     "learn": [(("task", "data"), ())],
     "predict": [(("x",), ()), (("x", "task"), ()), (("x",), ("task",))],
     "end_of_task": [(("task",), ())],
     "state_size_bytes": [((), ())],
-}
-_REQUIRED = ("learn", "predict")
+}, "submissions/_template")
+_TRAINING_ALGORITHM = _Contract("Algorithm", TrainingAlgorithm, ("batch_size", "init", "step"), {
+    "__init__": [(("hparams",), ())],
+    "batch_size": [(("workload",), ())],
+    "init": [(("workload", "model"), ())],
+    "select_batch": [(("batch", "step_index"), ())],
+    "step": [(("batch", "step_index"), ())],
+    "prepare_for_eval": [((), ())],
+}, "submissions/_template_optimizer")
 
 
 def import_submission_module(folder: Path) -> ModuleType:
@@ -76,9 +100,9 @@ def check_folder(folder: Path, api: str = "continual") -> list[str]:
             module = import_submission_module(folder)
     except BaseException as exc:  # noqa: BLE001 - any failure of user code is a problem to report
         return [_import_failure(path, exc)]
-    if api == "continual":
-        return check_continual(module, path)
-    return []  # the training-algorithm API has no class contract in harness.api yet
+    if api == "training-algorithm":
+        return check_training_algorithm(module, path)
+    return check_continual(module, path)
 
 
 def _import_failure(path: Path, exc: BaseException) -> str:
@@ -94,43 +118,54 @@ def _import_failure(path: Path, exc: BaseException) -> str:
 
 def check_continual(module: ModuleType, path: Path) -> list[str]:
     """Problems with the module's `Learner` class against the continual-learner contract."""
-    learner = getattr(module, "Learner", None)
-    if learner is None:
-        return [f"{path}: no `Learner` defined; define `class Learner(ContinualLearner)` "
-                "(see submissions/_template/submission.py)"]
-    line = _line_of(learner, path)
-    if not inspect.isclass(learner):
-        return [f"{_at(path, line)}: `Learner` must be a class, got {type(learner).__name__}"]
-    if not issubclass(learner, ContinualLearner):
-        return [f"{_at(path, line)}: `Learner` must subclass harness.api.ContinualLearner "
-                "(`from harness.api import ContinualLearner`)"]
+    return _check_class(module, path, _CONTINUAL)
+
+
+def check_training_algorithm(module: ModuleType, path: Path) -> list[str]:
+    """Problems with the module's `Algorithm` class against the training-algorithm contract."""
+    return _check_class(module, path, _TRAINING_ALGORITHM)
+
+
+def _check_class(module: ModuleType, path: Path, contract: _Contract) -> list[str]:
+    name, base = contract.class_name, contract.base
+    cls = getattr(module, name, None)
+    if cls is None:
+        return [f"{path}: no `{name}` defined; define `class {name}({base.__name__})` "
+                f"(see {contract.template}/{SUBMISSION_FILE})"]
+    line = _line_of(cls, path)
+    if not inspect.isclass(cls):
+        return [f"{_at(path, line)}: `{name}` must be a class, got {type(cls).__name__}"]
+    if not issubclass(cls, base):
+        return [f"{_at(path, line)}: `{name}` must subclass harness.api.{base.__name__} "
+                f"(`from harness.api import {base.__name__}`)"]
     problems = []
-    for method in _REQUIRED:
-        if getattr(learner, method) is getattr(ContinualLearner, method):
-            problems.append(f"{_at(path, line)}: `Learner` must override `{method}` "
-                            f"(see harness.api.ContinualLearner.{method})")
-    for method, calls in _CALLS.items():
-        func = getattr(learner, method)
-        if func is getattr(ContinualLearner, method) or not callable(func):
+    for method in contract.required:
+        if getattr(cls, method) is getattr(base, method):
+            problems.append(f"{_at(path, line)}: `{name}` must override `{method}` "
+                            f"(see harness.api.{base.__name__}.{method})")
+    for method, calls in contract.calls.items():
+        func = getattr(cls, method)
+        if func is getattr(base, method) or not callable(func):
             continue
-        problem = _signature_problem(func, method, calls)
+        problem = _signature_problem(func, f"{name}.{method}", calls)
         if problem:
             problems.append(f"{_at(path, _line_of(func, path) or line)}: {problem}")
     return problems
 
 
-def _signature_problem(func: Callable[..., Any], method: str,
-                       calls: list[tuple[tuple[str, ...], tuple[str, ...]]]) -> str | None:
+def _signature_problem(func: Callable[..., Any], qualified: str,
+                       calls: list[_Call]) -> str | None:
     try:
         signature = inspect.signature(func)
     except (TypeError, ValueError):
         return None  # builtins and C extensions: nothing to check
+    method = qualified.rsplit(".", 1)[-1]
     for positional, keywords in calls:
         try:
             signature.bind(None, *positional, **{k: k for k in keywords})
         except TypeError as exc:
             shown = ", ".join(["self", *positional, *(f"{k}=..." for k in keywords)])
-            return (f"`Learner.{method}{signature}` cannot be called as "
+            return (f"`{qualified}{signature}` cannot be called as "
                     f"`{method}({shown})`, as the harness does: {exc}")
     return None
 

@@ -20,6 +20,7 @@ from harness.data.augment import Augmentation
 from harness.errors import ConfigError
 from harness.metrics.continual import METRIC_DIRECTIONS
 from harness.models import BACKBONES
+from harness.ttr_suite import TTRSuite, parse_ttr_suite
 
 _TOP_KEYS = ("name", "description", "api", "scenarios", "backbone", "backbone_options",
              "augment", "budget", "protocol", "tuning", "evaluation", "continual_eval")
@@ -108,8 +109,11 @@ def default_suites_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "suites"
 
 
-def load_suite(name_or_path: str | Path, suites_dir: Path | None = None) -> Suite:
-    """Load a suite by name (looked up in `suites_dir`) or by path to its TOML file."""
+def load_suite(name_or_path: str | Path, suites_dir: Path | None = None) -> Suite | TTRSuite:
+    """Load a suite by name (looked up in `suites_dir`) or by path to its TOML file.
+
+    A file whose `api` is "training-algorithm" is a time-to-result suite (`harness.ttr_suite`).
+    """
     path = Path(name_or_path)
     if path.suffix != ".toml":
         folder = suites_dir or default_suites_dir()
@@ -122,7 +126,10 @@ def load_suite(name_or_path: str | Path, suites_dir: Path | None = None) -> Suit
             )
     data, text = read_toml(path)
     problems = Problems(path, text)
-    suite = _parse_suite(data, path, text, problems)
+    if data.get("api") == "training-algorithm":
+        suite = parse_ttr_suite(data, path, text, problems)
+    else:
+        suite = _parse_suite(data, path, text, problems)
     problems.raise_if_any()
     assert suite is not None  # no problems means every part parsed
     return suite
@@ -134,8 +141,8 @@ def _parse_suite(data: dict[str, Any], path: Path, text: str, problems: Problems
     description = problems.require(data, "description", str, "the suite")
     api = problems.require(data, "api", str, "the suite")
     if api is not None and api != "continual":
-        problems.add(f'api "{api}" is not supported by this suite format; use "continual"',
-                     key="api")
+        problems.add(f'unknown api "{api}"{did_you_mean(api, ["continual", "training-algorithm"])}'
+                     '; use "continual" or "training-algorithm"', key="api")
     scenarios = _parse_scenarios(data, problems)
     backbone = problems.require(data, "backbone", str, "the suite")
     if backbone is not None and backbone not in BACKBONES:

@@ -26,6 +26,7 @@ from harness.metrics.continual import minimum_accuracy, summarize, worst_case_ac
 from harness.runner.process import Worker, wait_worker
 from harness.runner.result import RunResult, RunStatus
 from harness.runner.spec import RunSpec
+from harness.runner.ttr_scoring import TTRPlan, score_ttr
 from harness.store import utc_now
 
 # Time the worker gets for interpreter and torch start-up and data loading, before the suite's
@@ -51,7 +52,7 @@ class RunJob:
     """A run ready to execute: its spec, its scenario plan and the worker payload."""
 
     spec: RunSpec
-    plan: ScenarioPlan
+    plan: ScenarioPlan | TTRPlan
     payload: dict[str, Any]
     time_limit_s: float
 
@@ -128,7 +129,9 @@ def execute(job: RunJob, scratch_root: Path | None = None) -> RunResult:
 
 def _launch(job: RunJob, scratch: Path):
     """Run the worker; return (failure outcome or None, the worker's result.json or {})."""
-    (scratch / "job.json").write_text(json.dumps(job.payload))
+    # Dataset names stay in the parent: the job file is readable by submission code.
+    worker_payload = {k: v for k, v in job.payload.items() if k != "dataset_fingerprints"}
+    (scratch / "job.json").write_text(json.dumps(worker_payload))
     proc = Worker(scratch)
     with _live_lock:
         _live.add(proc)
@@ -168,6 +171,8 @@ def _failed(reason: str):
 
 
 def _score(job: RunJob, scratch: Path, worker: dict[str, Any]):
+    if isinstance(job.plan, TTRPlan):
+        return score_ttr(job.plan, scratch, worker)
     predictions = np.load(scratch / "predictions.npy")
     expected = (job.plan.num_tasks + 1, len(job.plan.eval_targets))
     if predictions.shape != expected:

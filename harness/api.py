@@ -98,7 +98,9 @@ class TaskInfo:
 
     Attributes:
         index: position of the task in the sequence (0-based).
-        classes: the global class ids of this task, sorted.
+        classes: this task's labels in the scenario's convention, sorted: class ids in
+            task- and class-incremental, positions 0 .. classes_per_task-1 in
+            domain-incremental (see the module docstring).
         scenario: the continual-learning scenario.
         num_train_samples: size of this task's training set.
     """

@@ -30,8 +30,16 @@ from leaderboard.figures import PlotSpec
 from leaderboard.latex import leaderboard_tex
 from leaderboard.plots import PLOTTERS
 from leaderboard.stats_json import stats_json
-from leaderboard.tables import leaderboard_csv, leaderboard_json, runs_csv
-from leaderboard.view import SiteView, build_site_view
+from leaderboard.tables import (
+    compute_csv,
+    compute_json,
+    gap_csv,
+    gap_json,
+    leaderboard_csv,
+    leaderboard_json,
+    runs_csv,
+)
+from leaderboard.view import BenchmarkView, SiteView, build_site_view
 
 MARKER = ".harness-leaderboard"
 _PACKAGE_DIR = Path(__file__).parent
@@ -106,7 +114,8 @@ def write_site(site: SiteView, root: Path) -> None:
             (root / bench.csv_href).write_text(leaderboard_csv(bench, site.settings))
             (root / bench.json_href).write_text(leaderboard_json(bench, site.settings))
             (root / bench.tex_href).write_text(leaderboard_tex(bench, site.settings))
-            for spec in bench.plots:
+            _write_sections(bench, site, root)
+            for spec in bench.figures:
                 _save_svg(spec, root / spec.path)
     for cross in [suite.cross for suite in site.suites] + [site.cross]:
         if cross is not None and cross.plot is not None:
@@ -118,6 +127,18 @@ def write_site(site: SiteView, root: Path) -> None:
     (root / "data" / "runs.csv").write_text(runs_csv(site.current.all_runs))
     for asset in sorted((_PACKAGE_DIR / "static").iterdir()):
         shutil.copyfile(asset, root / "static" / asset.name)
+
+
+def _write_sections(bench: BenchmarkView, site: SiteView, root: Path) -> None:
+    """The downloads of a benchmark's compute and protocol-gap tables, where it has them."""
+    if bench.compute is not None:
+        (root / bench.compute.csv_href).write_text(compute_csv(bench.compute))
+        (root / bench.compute.json_href).write_text(
+            compute_json(bench, bench.compute, site.settings))
+    if bench.protocol_gap is not None:
+        (root / bench.protocol_gap.csv_href).write_text(gap_csv(bench.protocol_gap))
+        (root / bench.protocol_gap.json_href).write_text(
+            gap_json(bench, bench.protocol_gap, site.settings))
 
 
 def _environment() -> jinja2.Environment:

@@ -20,7 +20,7 @@ from leaderboard.numbers import format_p_value
 from leaderboard.settings import StatSettings, metric_label, scenario_label
 
 if TYPE_CHECKING:
-    from leaderboard.view import MethodRow
+    from leaderboard.rows import MethodRow
 
 ACCURACY_MATRIX = "accuracy_matrix"
 """Name of the curve that holds a run's accuracy matrix, shape (T + 1, T); row 0 = untrained."""

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 
 from leaderboard.numbers import Estimate
+from leaderboard.rows import MethodRow
 from leaderboard.settings import StatSettings
-from leaderboard.view import BenchmarkView, MethodRow
+from leaderboard.view import BenchmarkView
 
 _SPECIAL = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",

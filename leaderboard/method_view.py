@@ -13,10 +13,12 @@ from typing import Any
 
 import pandas as pd
 
+from harness.runner.spec import Phase
 from harness.store import Decision
 from leaderboard.current import CurrentResults, StaleHash, is_continual
 from leaderboard.numbers import format_duration, format_hparams, format_value
-from leaderboard.paths import benchmark_href
+from leaderboard.paths import benchmark_href, protocol_gap_slug, suite_href
+from leaderboard.protocol_gap import LEGACY_DECISION_PHASE
 from leaderboard.settings import StatSettings, metric_label, scenario_label, scenario_sort_key
 
 # Metadata keys shown in this order first; others follow alphabetically.
@@ -71,6 +73,9 @@ class MethodBenchmark:
     metric_labels: tuple[str, ...]
     seeds: tuple[SeedView, ...]
     failed: tuple[FailedRun, ...]
+    legacy_hparams_text: str = ""  # "" without legacy test-set tuning
+    legacy_decision_text: str = ""
+    gap_href: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,10 +124,9 @@ def _method_view(
     url = str(metadata.get("url", ""))
     benchmarks = []
     for (suite, scenario), group in runs.groupby(["suite", "scenario"], sort=False):
-        decision = next(
-            (d for d in decisions if d.suite == suite and d.scenario == scenario), None
-        )
-        benchmarks.append(_method_benchmark(group, decision, settings))
+        by_phase = {d.phase: d for d in decisions if d.suite == suite and d.scenario == scenario}
+        benchmarks.append(_method_benchmark(group, by_phase.get("tune"), settings,
+                                            legacy=by_phase.get(LEGACY_DECISION_PHASE)))
     benchmarks.sort(key=lambda b: (b.suite, scenario_sort_key(b.scenario)))
     return MethodView(
         name=name, href=href, continual=is_continual(metadata),
@@ -152,8 +156,12 @@ def _metadata_text(value: Any) -> str:
 
 
 def _method_benchmark(
-    runs: pd.DataFrame, decision: Decision | None, settings: StatSettings
+    runs: pd.DataFrame, decision: Decision | None, settings: StatSettings, *,
+    legacy: Decision | None = None,
 ) -> MethodBenchmark:
+    """One benchmark of a method page: the fair protocol's decision, trials and seeds; the
+    legacy test-set tuning decision, when one was made, is named beside it (its runs are on
+    the suite page's protocol-gap table)."""
     suite, scenario = str(runs["suite"].iloc[0]), str(runs["scenario"].iloc[0])
     tuning = runs[runs["phase"] == "tune"].sort_values(["study", "trial"])
     evaluation = runs[runs["phase"] == "evaluate"].sort_values("seed")
@@ -174,10 +182,16 @@ def _method_benchmark(
         trials=tuple(_trial(r, score_metric, chosen_key) for r in tuning.to_dict("records")),
         metric_labels=tuple(metric_label(m) for m in metrics),
         seeds=tuple(_seed(r, metrics) for r in evaluation.to_dict("records")),
+        legacy_hparams_text=format_hparams(legacy.chosen_hparams) if legacy else "",
+        gap_href=f"{suite_href(suite)}#{protocol_gap_slug(suite, scenario)}" if legacy else "",
+        legacy_decision_text=(
+            f"{metric_label(legacy.metric_name)} on the evaluation data = "
+            f"{format_value(legacy.metric_value)}" if legacy else ""
+        ),
         failed=tuple(
             FailedRun(
                 str(r["phase"]),
-                f"trial {r['trial']}" if r["phase"] == "tune" else f"seed {r['seed']}",
+                f"trial {r['trial']}" if Phase(r["phase"]).is_trial else f"seed {r['seed']}",
                 str(r["reason"]) or "no reason recorded",
             )
             for r in failed.to_dict("records")

@@ -101,3 +101,36 @@ def _format_scalar(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, float):
         return str(value)
     return f"{value:.4g}"
+
+
+def _three_digits(value: float) -> str:
+    """Three significant digits, trailing zeros kept ("2.50", "400", "12.0")."""
+    return f"{value:#.3g}".rstrip(".")
+
+
+def format_flops(flops: float | None) -> str:
+    """A FLOP count in the unit of its size: "400 GFLOPs", "2.50 TFLOPs" (3 significant
+    digits); counts below 10⁹ in MFLOPs, "—" if missing."""
+    if flops is None or not math.isfinite(flops):
+        return "—"
+    for scale, unit in ((1e15, "PFLOPs"), (1e12, "TFLOPs"), (1e9, "GFLOPs")):
+        if abs(flops) >= scale:
+            return f"{_three_digits(flops / scale)} {unit}"
+    return f"{_three_digits(flops / 1e6)} MFLOPs" if flops else "0 FLOPs"
+
+
+def format_bytes(num_bytes: float | None) -> str:
+    """A size in binary units: "512 B", "200 KiB", "3.00 MiB", "1.50 GiB"; "—" if missing."""
+    if num_bytes is None or not math.isfinite(num_bytes):
+        return "—"
+    for power, unit in ((3, "GiB"), (2, "MiB"), (1, "KiB")):
+        if abs(num_bytes) >= 1024**power:
+            return f"{_three_digits(num_bytes / 1024**power)} {unit}"
+    return f"{num_bytes:.0f} B"
+
+
+def format_signed(value: float, decimals: int) -> str:
+    """A difference with its sign always shown: "+0.040", "-0.012"."""
+    if not math.isfinite(value):
+        return "—"
+    return f"{value:+.{decimals}f}"

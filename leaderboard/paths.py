@@ -24,6 +24,11 @@ def benchmark_slug(suite: str, scenario: str) -> str:
     return f"{slugify(suite)}-{slugify(scenario)}"
 
 
+def protocol_gap_slug(suite: str, scenario: str) -> str:
+    """Names a benchmark's protocol-gap section: its anchor and its download files."""
+    return f"{benchmark_slug(suite, scenario)}-protocol-gap"
+
+
 def benchmark_href(suite: str, scenario: str) -> str:
     return f"{suite_href(suite)}#{benchmark_slug(suite, scenario)}"
 

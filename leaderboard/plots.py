@@ -4,7 +4,8 @@ Nothing here saves, shows or touches global state: figures are made with the obj
 Agg canvas (no pyplot, no backend switch, no rcParams change), so importing this module or
 drawing a figure cannot affect the caller's matplotlib. `leaderboard.build` saves them as SVG.
 The critical-difference diagram and the p-value heatmap live in `leaderboard.stat_plots`, the
-palette and the figure factory in `leaderboard.plot_style`; `PLOTTERS` names them all.
+protocol-gap and stability-gap figures in `leaderboard.gap_plots`, the palette and the figure
+factory in `leaderboard.plot_style`; `PLOTTERS` names them all.
 
 Colours are the Okabe–Ito palette, distinguishable under the common colour-vision deficiencies,
 and every status also has its own marker shape, so no information is carried by colour alone.
@@ -20,6 +21,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from leaderboard.gap_plots import plot_protocol_gap, plot_stability_gap
 from leaderboard.plot_style import OKABE_ITO, new_figure
 from leaderboard.stat_plots import plot_critical_difference, plot_pvalue_heatmap
 
@@ -130,5 +132,7 @@ PLOTTERS = {
     "accuracy_matrix": plot_accuracy_matrix,
     "critical_difference": plot_critical_difference,
     "pvalue_heatmap": plot_pvalue_heatmap,
+    "protocol_gap": plot_protocol_gap,
+    "stability_gap": plot_stability_gap,
 }
 """Drawing function for each `leaderboard.figures.PlotSpec.kind`."""

@@ -21,6 +21,11 @@ METRIC_LABELS = {
     "fwt": "Forward transfer (FWT)",
     "forgetting": "Forgetting",
     "learning_acc": "Learning accuracy",
+    "min_acc": "Min-ACC",
+    "wc_acc": "WC-ACC",
+    "intransigence": "Intransigence",
+    "train_flops": "Training FLOPs",
+    "state_bytes": "Learner state (bytes)",
     "train_time_s": "Training time (s)",
     "peak_rss_mb": "Peak memory (MB)",
     "eval_time_s": "Evaluation time (s)",
@@ -68,6 +73,11 @@ class StatSettings:
         correction: multiple-comparison correction within one table.
         primary_metric: the metric methods are ranked and tested by.
         secondary_metrics: further metrics shown as mean ± CI, not tested.
+        optional_metrics: secondary metrics shown only on benchmarks where a run recorded them
+            (min-ACC and WC-ACC need continual evaluation); intransigence follows them where
+            the benchmark has a non-continual reference (`leaderboard.reference`).
+        stability_tasks: how many of the first tasks the stability-gap figure follows (one
+            panel each; task 1 alone by default).
         pairwise_correction: correction across all pairs of one table (p-value heatmaps).
         posthoc: post-hoc procedure across benchmarks after the Friedman test
             (`harness.stats.PosthocName`; "bonferroni-dunn" is not offered: it needs a
@@ -82,6 +92,8 @@ class StatSettings:
     correction: str = "holm"
     primary_metric: str = "final_avg_acc"
     secondary_metrics: tuple[str, ...] = ("avg_incremental_acc", "bwt", "forgetting")
+    optional_metrics: tuple[str, ...] = ("min_acc", "wc_acc")
+    stability_tasks: int = 1
     pairwise_correction: str = "benjamini-hochberg"
     posthoc: str = "wilcoxon-holm"
     bootstrap_reps: int = 2000
@@ -96,6 +108,8 @@ class StatSettings:
             raise ValueError(
                 f"posthoc must be 'wilcoxon-holm' or 'nemenyi', got {self.posthoc!r}"
             )
+        if self.stability_tasks < 1:
+            raise ValueError(f"stability_tasks must be >= 1, got {self.stability_tasks}")
         if self.bootstrap_reps < 1:
             raise ValueError(f"bootstrap_reps must be >= 1, got {self.bootstrap_reps}")
 
@@ -105,6 +119,11 @@ class StatSettings:
         return f"{self.confidence:.0%}" if round(self.confidence, 2) == self.confidence else (
             f"{self.confidence:.1%}"
         )
+
+    @property
+    def stability_tasks_text(self) -> str:
+        """The tasks the stability-gap figure follows: "task 1" or "tasks 1–3"."""
+        return "task 1" if self.stability_tasks == 1 else f"tasks 1–{self.stability_tasks}"
 
     @property
     def test_label(self) -> str:

@@ -1,6 +1,8 @@
 """``data/stats.json``: every statistical result behind the site, for re-analysis.
 
-Per benchmark: each method's comparison with the best, and every pairwise test of the heatmap.
+Per benchmark: each method's comparison with the best, every pairwise test of the heatmap, and
+the protocol gap (legacy − fair, Welch interval, ranks under each protocol) where legacy runs
+exist.
 Per suite and across all benchmarks: the Friedman / Iman–Davenport test, the post-hoc
 comparisons, tie groups, letters, Arena ranks, rank intervals and which methods and benchmarks
 were left out for incomplete coverage. Written with `harness.stats.dumps`: the same store gives
@@ -14,6 +16,7 @@ from typing import Any
 
 from harness.stats import dumps, to_jsonable
 from leaderboard.cross_view import CrossView
+from leaderboard.tables import gap_records
 from leaderboard.view import BenchmarkView, SiteView
 
 
@@ -26,6 +29,7 @@ def _benchmark(bench: BenchmarkView) -> dict[str, Any]:
         "best": bench.best,
         "versus_best": [row.comparison for row in bench.rows if row.comparison is not None],
         "pairwise": list(bench.pairwise),
+        "protocol_gap": gap_records(bench.protocol_gap) if bench.protocol_gap else None,
     }
 
 

@@ -1,4 +1,5 @@
-"""The downloadable tables: each leaderboard table as CSV/JSON, and every run in long format.
+"""The downloadable tables: each leaderboard table, its compute table and its protocol-gap
+table as CSV/JSON, and every run in long format.
 
 Numbers are written at full precision (the site rounds for reading; downloads are for
 re-analysis). Missing values are empty in CSV and ``null`` in JSON.
@@ -13,7 +14,9 @@ from typing import Any
 import pandas as pd
 
 from harness.runner.spec import canonical_json
+from leaderboard.compute_view import ComputeView
 from leaderboard.numbers import Estimate
+from leaderboard.protocol_gap import ProtocolGapView
 from leaderboard.settings import StatSettings
 from leaderboard.view import BenchmarkView
 
@@ -57,7 +60,7 @@ def leaderboard_records(bench: BenchmarkView, settings: StatSettings) -> list[di
             p_adjusted=_finite(comparison.p_adjusted) if comparison else None,
             cliffs_delta=_finite(comparison.cliffs_delta) if comparison else None,
         )
-        for metric, estimate in zip(settings.secondary_metrics, row.secondary, strict=True):
+        for metric, estimate in zip(bench.secondary_metrics, row.secondary, strict=True):
             record.update(_estimate_fields(metric, estimate))
         record.update(
             failed_runs=row.failed_runs, tuning_trials=row.tuning_trials,
@@ -88,6 +91,72 @@ def leaderboard_json(bench: BenchmarkView, settings: StatSettings) -> str:
         "rows": leaderboard_records(bench, settings),
     }
     return json.dumps(document, indent=2, allow_nan=False) + "\n"
+
+
+def _csv(records: list[dict[str, Any]], integer_columns: tuple[str, ...] = ()) -> str:
+    frame = pd.DataFrame.from_records(records)
+    for column in integer_columns:
+        frame[column] = frame[column].astype("Int64")  # integers with gaps, not floats
+    return frame.to_csv(index=False, lineterminator="\n")
+
+
+def _document(bench: BenchmarkView, settings: StatSettings, **fields: Any) -> str:
+    document = {
+        "suite": bench.suite, "suite_version": bench.suite_version, "scenario": bench.scenario,
+        "confidence": settings.confidence, **fields,
+    }
+    return json.dumps(document, indent=2, allow_nan=False) + "\n"
+
+
+def gap_records(gap: ProtocolGapView) -> list[dict[str, Any]]:
+    """One record per method of the protocol-gap table, in its order; the gap is legacy −
+    fair with its Welch interval, rank_change = fair rank − legacy rank."""
+    records = []
+    for row in gap.rows:
+        record: dict[str, Any] = {"method": row.method, "continual": row.continual}
+        record.update(_estimate_fields(f"fair_{gap.metric}", row.fair))
+        record.update(_estimate_fields(f"legacy_{gap.metric}", row.legacy))
+        record.update(
+            gap=_finite(row.gap.value) if row.gap else None,
+            gap_ci_low=_finite(row.gap.ci_low) if row.gap else None,
+            gap_ci_high=_finite(row.gap.ci_high) if row.gap else None,
+            fair_rank=row.fair_rank, legacy_rank=row.legacy_rank, rank_change=row.rank_change,
+            fair_hparams=canonical_json(row.fair_hparams),
+            legacy_hparams=canonical_json(row.legacy_hparams),
+        )
+        records.append(record)
+    return records
+
+
+def gap_csv(gap: ProtocolGapView) -> str:
+    return _csv(gap_records(gap), ("fair_rank", "legacy_rank", "rank_change"))
+
+
+def gap_json(bench: BenchmarkView, gap: ProtocolGapView, settings: StatSettings) -> str:
+    return _document(bench, settings, metric=gap.metric, gap="legacy - fair",
+                     interval="welch-t", rows=gap_records(gap))
+
+
+def compute_records(compute: ComputeView) -> list[dict[str, Any]]:
+    """One record per method: each compute column's mean, interval and n in its base unit
+    (FLOPs, seconds, bytes), and the FLOPs of all tuning trials."""
+    records = []
+    for row in compute.rows:
+        record: dict[str, Any] = {"method": row.method, "continual": row.continual}
+        for column, cell in zip(compute.columns, row.cells, strict=True):
+            record.update(_estimate_fields(column.key, cell.estimate))
+        record["tuning_flops"] = row.tuning_flops
+        records.append(record)
+    return records
+
+
+def compute_csv(compute: ComputeView) -> str:
+    return _csv(compute_records(compute))
+
+
+def compute_json(bench: BenchmarkView, compute: ComputeView, settings: StatSettings) -> str:
+    return _document(bench, settings, units={"flops": "FLOPs", "time": "s", "memory": "bytes"},
+                     rows=compute_records(compute))
 
 
 def runs_long_frame(all_runs: pd.DataFrame) -> pd.DataFrame:

@@ -12,14 +12,19 @@ best mean primary metric, and every other one is compared with it (`harness.stat
 p-value heatmap (`harness.stats.pairwise_tests`). Non-continual references (``continual =
 false``, e.g. joint training) are shown but kept out of the ranking, the family and "best".
 Comparisons across benchmarks (per suite, and across the whole site) are `leaderboard.cross_view`.
+
+Only the fair protocol's phases (``tune``, ``evaluate``) feed a table, its family and "best";
+runs of legacy test-set tuning feed the benchmark's protocol-gap section alone
+(`leaderboard.protocol_gap`). Beside each table: the compute table (`leaderboard.compute_view`),
+the stability-gap figure (`leaderboard.stability`) and, where the benchmark has a non-continual
+reference, each method's intransigence as a secondary column (`leaderboard.reference`). A row is
+`leaderboard.rows`.
 """
 
 from __future__ import annotations
 
-import enum
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,66 +32,36 @@ import pandas as pd
 
 from harness import __version__
 from harness.metrics.continual import METRIC_DIRECTIONS
-from harness.stats import Comparison, compare_with_best, pairwise_tests, summarize_cell
+from harness.stats import Comparison, compare_with_best, pairwise_tests
 from harness.store import Decision, Store
+from leaderboard.compute_view import ComputeView, compute_view
 from leaderboard.cross_view import CrossView, cross_view
 from leaderboard.current import CurrentResults, is_continual, select_current
 from leaderboard.figures import ACCURACY_MATRIX, PlotSpec, benchmark_plots, mean_matrix_of
 from leaderboard.method_view import MethodView, method_views
-from leaderboard.numbers import (
-    Estimate,
-    estimate_from_summary,
-    format_duration,
-    format_hparams,
-    format_p_value,
-)
 from leaderboard.paths import benchmark_slug, method_hrefs, slugify, suite_href
+from leaderboard.protocol_gap import ProtocolGapView, protocol_gap_view
+from leaderboard.reference import INTRANSIGENCE, intransigence_per_seed, reference_method
+from leaderboard.rows import (
+    FAIR_PHASES,
+    MethodRow,
+    RowContext,
+    VersusBest,
+    direction_hint,
+    method_row,
+    metric_values,
+    ranked,
+)
 from leaderboard.settings import StatSettings, metric_label, scenario_label, scenario_sort_key
+from leaderboard.stability import CONTINUAL_EVAL, mean_trace_of, stability_plot
 
+__all__ = [
+    "BenchmarkView", "BuildStamp", "MethodRow", "SiteView", "SuiteView", "VersusBest",
+    "build_site_view", "metric_values",
+]
 
-class VersusBest(enum.Enum):
-    """How a row relates to the best method of its table."""
-
-    BEST = "best"
-    TIED = "tied"              # not significantly different from the best
-    WORSE = "worse"            # significantly worse than the best
-    UNTESTABLE = "untestable"  # the power guard: significance is out of reach with these seeds
-    REFERENCE = "reference"    # not a continual method: outside the family
-    NO_RESULTS = "no-results"  # no successful evaluation seed
-
-
-@dataclass(frozen=True)
-class MethodRow:
-    """One method in one benchmark table. `secondary` follows `StatSettings.secondary_metrics`."""
-
-    rank: int | None
-    method: str
-    method_href: str
-    continual: bool
-    primary: Estimate | None
-    secondary: tuple[Estimate | None, ...]
-    versus_best: VersusBest
-    versus_best_text: str
-    versus_best_title: str
-    comparison: Comparison | None
-    failed_runs: int
-    hparams: dict[str, Any]
-    hparams_text: str
-    tuning_trials: int
-    tuning_failed: int
-    tuning_time_s: float
-    tuning_text: str
-    submission_hash: str
-    mean_matrix: tuple[tuple[float, ...], ...] | None = None
-    num_matrices: int = 0
-
-    @property
-    def is_best(self) -> bool:
-        return self.versus_best is VersusBest.BEST
-
-    @property
-    def is_tied(self) -> bool:
-        return self.versus_best is VersusBest.TIED
+Curves = Mapping[str, Mapping[str, Any]]
+"""Curve name (accuracy_matrix, continual_eval) -> run key -> the stored curve."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +74,7 @@ class BenchmarkView:
     primary_metric: str
     primary_label: str
     primary_hint: str
+    secondary_metrics: tuple[str, ...]  # the settings' secondary metrics + those present here
     secondary_labels: tuple[str, ...]
     secondary_hints: tuple[str, ...]
     rows: tuple[MethodRow, ...]
@@ -112,6 +88,16 @@ class BenchmarkView:
     tex_href: str
     plots: tuple[PlotSpec, ...]
     pairwise: tuple[Comparison, ...] = ()  # every pair of the family, for the heatmap
+    reference: str | None = None  # the non-continual method intransigence is measured against
+    compute: ComputeView | None = None
+    protocol_gap: ProtocolGapView | None = None  # None without legacy runs
+    stability_plot: PlotSpec | None = None  # None without continual-evaluation curves
+
+    @property
+    def figures(self) -> tuple[PlotSpec, ...]:
+        """Every figure of the benchmark's sections, for `leaderboard.build` to draw."""
+        extra = (self.stability_plot, self.protocol_gap.plot if self.protocol_gap else None)
+        return self.plots + tuple(p for p in extra if p is not None)
 
 
 @dataclass(frozen=True)
@@ -146,6 +132,12 @@ class SiteView:
     def is_empty(self) -> bool:
         return self.num_runs == 0
 
+    @property
+    def intransigence_references(self) -> tuple[tuple[str, str], ...]:
+        """(benchmark title, reference method) of each benchmark with intransigence."""
+        return tuple((f"{suite.name} · {bench.title}", bench.reference)
+                     for suite in self.suites for bench in suite.benchmarks if bench.reference)
+
 
 def build_site_view(
     store: Store, *, built_at: str, release: str | None = None,
@@ -159,10 +151,10 @@ def build_site_view(
         if current.suite_versions.get(d.suite) == d.suite_version
         and current.hashes.get(d.submission) == d.submission_hash
     ]
-    matrices = store.curves_for(ACCURACY_MATRIX)
+    curves = {name: store.curves_for(name) for name in (ACCURACY_MATRIX, CONTINUAL_EVAL)}
     hrefs = method_hrefs(current.hashes)
     suites = tuple(
-        _suite_view(suite, current, decisions, matrices, hrefs, settings)
+        _suite_view(suite, current, decisions, curves, hrefs, settings)
         for suite in sorted(current.suite_versions)
         # a suite whose newest version only has runs of stale hashes has nothing to show
         if (current.runs["suite"] == suite).any()
@@ -181,14 +173,14 @@ def build_site_view(
 
 def _suite_view(
     suite: str, current: CurrentResults, decisions: list[Decision],
-    matrices: Mapping[str, Any], method_hrefs: Mapping[str, str], settings: StatSettings,
+    curves: Curves, method_hrefs: Mapping[str, str], settings: StatSettings,
 ) -> SuiteView:
     runs = current.runs[current.runs["suite"] == suite]
     benchmarks = tuple(
         _benchmark_view(
             runs[runs["scenario"] == scenario],
             [d for d in decisions if d.suite == suite and d.scenario == scenario],
-            matrices, current, method_hrefs, settings,
+            curves, current, method_hrefs, settings,
         )
         for scenario in sorted(runs["scenario"].unique(), key=scenario_sort_key)
     )
@@ -203,101 +195,121 @@ def _suite_view(
     )
 
 
-def metric_values(runs: pd.DataFrame, metric: str) -> np.ndarray:
-    """Finite values of `metric` over the successful runs in `runs` (undefined ones dropped)."""
-    column = f"metric.{metric}"
-    if column not in runs.columns:
-        return np.empty(0)
-    values = runs.loc[runs["status"] == "ok", column].to_numpy(dtype=float)
-    return values[np.isfinite(values)]
-
-
-def _estimate(runs: pd.DataFrame, metric: str, confidence: float) -> Estimate | None:
-    values = metric_values(runs, metric)
-    if values.size == 0:
-        return None
-    return estimate_from_summary(summarize_cell(values, confidence=confidence))
-
 
 def _compare(
     family: Mapping[str, np.ndarray], settings: StatSettings, higher_is_better: bool
-) -> tuple[str | None, dict[str, Comparison]]:
-    """The best method of the family and each other member's comparison with it."""
+) -> tuple[str | None, dict[str, Comparison], tuple[Comparison, ...]]:
+    """The best method of the family, each other member's comparison with it, and every pair
+    of the family (for the heatmap)."""
     if not family:
-        return None, {}
-    return compare_with_best(
+        return None, {}, ()
+    best, comparisons = compare_with_best(
         family, higher_is_better=higher_is_better, alpha=settings.alpha, test=settings.test,
         correction=settings.correction,
+    )
+    pairwise = tuple(pairwise_tests(
+        family, test=settings.test, correction=settings.pairwise_correction,
+        alpha=settings.alpha, higher_is_better=higher_is_better,
+    ).values()) if len(family) >= 2 else ()
+    return best, comparisons, pairwise
+
+
+@dataclass(frozen=True)
+class _Table:
+    """What the rows of one table are computed from (fair phases only)."""
+
+    fair: pd.DataFrame
+    evaluation: pd.DataFrame
+    methods: list[str]
+    continual: dict[str, bool]
+    matrices: dict[str, tuple[Any, int]]  # method -> (seed-mean accuracy matrix, seeds)
+    reference: str | None
+    derived: dict[str, dict[str, np.ndarray]]  # method -> metric -> per-seed values
+    secondary: tuple[str, ...]
+
+
+def _table(runs: pd.DataFrame, curves: Curves, current: CurrentResults,
+           settings: StatSettings) -> _Table:
+    fair = runs[runs["phase"].isin(FAIR_PHASES)]
+    evaluation = fair[fair["phase"] == "evaluate"]
+    methods = sorted(fair["submission"].unique())
+    # every method of the benchmark, legacy-only ones too (the protocol gap needs them)
+    continual = {str(m): is_continual(current.metadata.get(str(m), {}))
+                 for m in runs["submission"].unique()}
+    by_method = {m: evaluation[evaluation["submission"] == m] for m in methods}
+    matrices = {m: mean_matrix_of(by_method[m], curves[ACCURACY_MATRIX]) for m in methods}
+    reference = reference_method(methods, {m: mm[0] for m, mm in matrices.items()}, continual)
+    derived: dict[str, dict[str, np.ndarray]] = {m: {} for m in methods}
+    if reference is not None:
+        for m in methods:
+            if continual[m]:
+                derived[m][INTRANSIGENCE] = intransigence_per_seed(
+                    by_method[m], curves[ACCURACY_MATRIX], matrices[reference][0])
+    optional = tuple(m for m in settings.optional_metrics
+                     if m not in settings.secondary_metrics and metric_values(evaluation, m).size)
+    intransigent = any(v.get(INTRANSIGENCE, np.empty(0)).size for v in derived.values())
+    return _Table(
+        fair=fair, evaluation=evaluation, methods=methods, continual=continual,
+        matrices=matrices, reference=reference if intransigent else None, derived=derived,
+        secondary=(*settings.secondary_metrics, *optional,
+                   *((INTRANSIGENCE,) if intransigent else ())),
     )
 
 
 def _benchmark_view(
-    runs: pd.DataFrame, decisions: list[Decision], matrices: Mapping[str, Any],
+    runs: pd.DataFrame, decisions: list[Decision], curves: Curves,
     current: CurrentResults, method_hrefs: Mapping[str, str], settings: StatSettings,
 ) -> BenchmarkView:
     suite, scenario = str(runs["suite"].iloc[0]), str(runs["scenario"].iloc[0])
-    evaluation = runs[runs["phase"] == "evaluate"]
+    table = _table(runs, curves, current, settings)
+    evaluation = table.evaluation
     higher = METRIC_DIRECTIONS.get(settings.primary_metric, "higher") == "higher"
-    methods = sorted(runs["submission"].unique())
     family = {
-        m: values for m in methods
-        if is_continual(current.metadata.get(m, {}))
+        m: values for m in table.methods
+        if table.continual[m]
         and (values := metric_values(evaluation[evaluation["submission"] == m],
                                      settings.primary_metric)).size
     }
-    best, comparisons = _compare(family, settings, higher)
-    pairwise = tuple(pairwise_tests(
-        family, test=settings.test, correction=settings.pairwise_correction,
-        alpha=settings.alpha, higher_is_better=higher,
-    ).values()) if len(family) >= 2 else ()
-    by_method = {d.submission: d for d in decisions}
-    rows = [
-        _method_row(
-            m, runs[runs["submission"] == m], by_method.get(m), matrices, current,
-            method_hrefs[m], best, comparisons.get(m), settings,
+    best, comparisons, pairwise = _compare(family, settings, higher)
+    fair_decisions = {d.submission: d for d in decisions if d.phase == "tune"}
+    context = RowContext(best, settings, table.secondary)
+    rows = ranked([
+        method_row(
+            m, table.fair[table.fair["submission"] == m], fair_decisions.get(m),
+            continual=table.continual[m], href=method_hrefs[m],
+            submission_hash=current.hashes[m], comparison=comparisons.get(m), context=context,
+            derived=table.derived[m], mean_matrix=table.matrices[m],
         )
-        for m in methods
-    ]
+        for m in table.methods
+    ], higher)
     slug = benchmark_slug(suite, scenario)
-    ranked = _ranked(rows, higher)
+    traces = {m: t for m in family
+              if (t := mean_trace_of(evaluation[evaluation["submission"] == m],
+                                     curves[CONTINUAL_EVAL])) is not None}
     return BenchmarkView(
         suite=suite, suite_version=current.suite_versions[suite], scenario=scenario,
         title=scenario_label(scenario), slug=slug, primary_metric=settings.primary_metric,
         primary_label=metric_label(settings.primary_metric),
-        primary_hint=_direction_hint(settings.primary_metric),
-        secondary_labels=tuple(metric_label(m) for m in settings.secondary_metrics),
-        secondary_hints=tuple(_direction_hint(m) for m in settings.secondary_metrics),
-        rows=ranked, best=best, num_methods=len(methods), num_runs=len(runs),
+        primary_hint=direction_hint(settings.primary_metric),
+        secondary_metrics=table.secondary,
+        secondary_labels=tuple(metric_label(m) for m in table.secondary),
+        secondary_hints=tuple(direction_hint(m) for m in table.secondary),
+        rows=rows, best=best, num_methods=len(table.methods), num_runs=len(table.fair),
         seeds_text=_range_text(evaluation.groupby("submission").size(), "seed"),
         trials_text=_range_text(
-            runs[runs["phase"] == "tune"].groupby("submission").size(), "trial"),
+            table.fair[table.fair["phase"] == "tune"].groupby("submission").size(), "trial"),
         csv_href=f"data/{slug}.csv", json_href=f"data/{slug}.json",
         tex_href=f"data/{slug}.tex",
-        plots=benchmark_plots(suite, scenario, slug, ranked, settings, pairwise),
-        pairwise=pairwise,
+        plots=benchmark_plots(suite, scenario, slug, rows, settings, pairwise),
+        pairwise=pairwise, reference=table.reference,
+        compute=compute_view(table.fair, [r.method for r in rows], continual=table.continual,
+                             method_hrefs=method_hrefs, bench_slug=slug,
+                             confidence=settings.confidence),
+        protocol_gap=protocol_gap_view(
+            runs, decisions, continual=table.continual, method_hrefs=method_hrefs,
+            settings=settings),
+        stability_plot=stability_plot(suite, scenario, slug, traces, settings),
     )
-
-
-def _direction_hint(metric: str) -> str:
-    direction = METRIC_DIRECTIONS.get(metric)
-    return f"{direction} is better" if direction else ""
-
-
-def _ranked(rows: list[MethodRow], higher_is_better: bool) -> tuple[MethodRow, ...]:
-    """Rows by mean primary metric, best first, rows without results last; continual methods
-    get ranks 1, 2, …, references none."""
-    sign = -1.0 if higher_is_better else 1.0
-    ordered = sorted(
-        rows,
-        key=lambda r: (r.primary is None, sign * r.primary.mean if r.primary else 0.0, r.method),
-    )
-    ranked, rank = [], 0
-    for row in ordered:
-        if row.continual and row.primary is not None:
-            rank += 1
-            row = replace(row, rank=rank)
-        ranked.append(row)
-    return tuple(ranked)
 
 
 def _range_text(counts: pd.Series, unit: str) -> str:
@@ -307,77 +319,3 @@ def _range_text(counts: pd.Series, unit: str) -> str:
     low, high = int(counts.min()), int(counts.max())
     plural = "" if high == 1 else "s"
     return f"{low} {unit}{plural}" if low == high else f"{low}–{high} {unit}s"
-
-
-def _method_row(
-    method: str, runs: pd.DataFrame, decision: Decision | None, matrices: Mapping[str, Any],
-    current: CurrentResults, href: str, best: str | None, comparison: Comparison | None,
-    settings: StatSettings,
-) -> MethodRow:
-    evaluation = runs[runs["phase"] == "evaluate"]
-    tuning = runs[runs["phase"] == "tune"]
-    continual = is_continual(current.metadata.get(method, {}))
-    primary = _estimate(evaluation, settings.primary_metric, settings.confidence)
-    status, text, title = _versus_best(method, continual, primary, best, comparison, settings)
-    hparams = _chosen_hparams(decision, evaluation)
-    tuning_time_s = float(tuning["wall_time_s"].sum())
-    tuning_failed = int((tuning["status"] != "ok").sum())
-    mean_matrix, num_matrices = mean_matrix_of(evaluation, matrices)
-    return MethodRow(
-        rank=None, method=method, method_href=href, continual=continual, primary=primary,
-        secondary=tuple(
-            _estimate(evaluation, m, settings.confidence) for m in settings.secondary_metrics
-        ),
-        versus_best=status, versus_best_text=text, versus_best_title=title,
-        comparison=comparison, failed_runs=int((evaluation["status"] != "ok").sum()),
-        hparams=hparams, hparams_text=format_hparams(hparams),
-        tuning_trials=len(tuning), tuning_failed=tuning_failed, tuning_time_s=tuning_time_s,
-        tuning_text=_tuning_text(len(tuning), tuning_failed, tuning_time_s),
-        submission_hash=current.hashes[method],
-        mean_matrix=mean_matrix, num_matrices=num_matrices,
-    )
-
-
-def _chosen_hparams(decision: Decision | None, evaluation: pd.DataFrame) -> dict[str, Any]:
-    """The tuned configuration; without a decision, the one the evaluation runs used."""
-    if decision is not None:
-        return dict(decision.chosen_hparams)
-    if evaluation.empty:
-        return {}
-    return json.loads(evaluation["hparams"].iloc[0])
-
-
-def _tuning_text(trials: int, failed: int, time_s: float) -> str:
-    if trials == 0:
-        return "no tuning runs"
-    text = f"{trials} trial{'s' if trials != 1 else ''}, {format_duration(time_s)}"
-    return f"{text} ({failed} failed)" if failed else text
-
-
-def _versus_best(
-    method: str, continual: bool, primary: Estimate | None, best: str | None,
-    comparison: Comparison | None, settings: StatSettings,
-) -> tuple[VersusBest, str, str]:
-    """Status, column text and tooltip of a row's comparison with the best method."""
-    if not continual:
-        return (VersusBest.REFERENCE, "upper bound · not continual",
-                "Not a continual method (e.g. joint training on all tasks at once): shown as a "
-                "reference, kept out of the ranking, the significance tests and 'best'.")
-    if primary is None:
-        return VersusBest.NO_RESULTS, "no successful runs", "No evaluation seed succeeded."
-    if method == best or comparison is None:
-        return (VersusBest.BEST, "best",
-                f"Best mean {metric_label(settings.primary_metric).lower()} in this table.")
-    p = comparison.p_adjusted
-    how = (f"{settings.test_label} against {best}, {settings.p_label} = {p:.3g}, "
-           f"α = {settings.alpha:g}")
-    if comparison.significant:
-        return (VersusBest.WORSE, f"worse than best ({format_p_value(p)})",
-                f"Significantly worse: {how}.")
-    if not comparison.can_reach_significance:
-        return (VersusBest.UNTESTABLE, "cannot be tested with this many seeds",
-                f"With these seed counts the smallest attainable adjusted p-value is "
-                f"{comparison.min_attainable_p:.3g} > α = {settings.alpha:g}; add seeds to "
-                f"test against {best}.")
-    return (VersusBest.TIED, f"tied with best ({format_p_value(p)})",
-            f"Not significantly different: {how}.")

@@ -12,6 +12,18 @@ cannot compare ("cannot be tested with this many seeds").
 
 Noise that must not show: an older suite version "1" where ``finetune`` scores 0.99, and an older
 content hash of ``replay`` (stale) scoring 0.10.
+
+Class scenario extras, all hand-checkable:
+
+- legacy test-set tuning (phases ``legacy-tune`` / ``legacy``) of the three continual methods,
+  where ``finetune`` jumps to 0.97 and would be "best" if legacy runs leaked; ``joint`` has none.
+  Legacy runs also record 1000× the compute, so a leak into the compute table would show;
+- accuracy matrices ``[[0.1, 0.1], [p, 0.1], [s - 0.02, s + 0.02]]`` (s = the seed's score,
+  p = the method's plasticity), so intransigence against joint's mean matrix is
+  ((0.92 - p) + (0.95 - s)) / 2 per seed;
+- continual-evaluation traces (2 tasks, evaluations at steps 5, 10 and the end of each task)
+  with min-ACC and WC-ACC computed from them;
+- compute metrics (`COMPUTE`) on the evaluation seeds and 1e11 training FLOPs per tuning trial.
 """
 
 from __future__ import annotations
@@ -22,6 +34,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from harness.metrics.continual import minimum_accuracy, worst_case_accuracy
 from harness.runner.result import RunResult, RunStatus
 from harness.runner.spec import Phase, RunSpec
 from harness.store import Decision, Store
@@ -63,6 +76,31 @@ CHOSEN = {
     "joint": {"lr": 0.05},
 }
 HASHES = {name: f"{name}-hash-2" for name in CHOSEN}
+LEGACY_SCORES = {
+    "replay": [0.84, 0.85, 0.83, 0.86, 0.82],
+    "replay-twin": [0.80, 0.81, 0.79, 0.82, 0.78],
+    "finetune": [0.97, 0.98, 0.96, 0.99, 0.95],
+}
+LEGACY_CHOSEN = {
+    "replay": {"lr": 0.03, "memory": 200},
+    "replay-twin": {"lr": 0.02, "memory": 500},
+    "finetune": {"lr": 0.3},
+}
+# accuracy on task 0 right after learning it (the matrix's acc[1, 0])
+PLASTICITY = {"replay": 0.9, "replay-twin": 0.9, "finetune": 0.96, "joint": 0.92}
+# accuracy on task 0 at evaluations 1, 2, 4, 5 (steps 5 and 10 of each task); evaluation 3 is
+# the end of task 0 (= plasticity) and evaluation 6 the end of the stream (= s - 0.02)
+TASK0_TRACE = {"replay": (0.6, 0.85, 0.5, 0.7), "replay-twin": (0.6, 0.85, 0.55, 0.7),
+               "finetune": (0.6, 0.9, 0.2, 0.3), "joint": (0.6, 0.9, 0.9, 0.92)}
+TRACE_TASKS, TRACE_STEPS = [0, 0, 0, 1, 1, 1], [5, 10, -1, 5, 10, -1]
+# method -> (train FLOPs at seed 0, extra per seed, train time s, peak RSS MiB, state bytes)
+COMPUTE = {
+    "replay": (2.4e12, 0.05e12, 120.0, 1536.0, 204800.0),
+    "replay-twin": (2.4e12, 0.05e12, 118.0, 1530.0, 204800.0),
+    "finetune": (4e11, 0.0, 45.0, 512.0, 3.0 * 2**20),
+    "joint": (1e13, 0.0, 600.0, 2048.0, 0.0),
+}
+TUNE_FLOPS = 1e11
 STALE_REPLAY_HASH = "replay-hash-1"
 TRIAL_WALL_TIME_S = 30.0
 NUM_TRIALS = 3
@@ -76,8 +114,34 @@ def _metadata(name: str, continual: bool = True) -> dict:
     }
 
 
-def _matrix(final: float) -> list[list[float]]:
-    return [[0.5, 0.5], [0.9, 0.5], [round(final - 0.05, 4), round(final + 0.05, 4)]]
+def _matrix(name: str, final: float) -> list[list[float]]:
+    return [[0.1, 0.1], [PLASTICITY[name], 0.1], [round(final - 0.02, 6), round(final + 0.02, 6)]]
+
+
+def _trace(name: str, final: float) -> dict:
+    early = TASK0_TRACE[name]
+    task0 = [early[0], early[1], PLASTICITY[name], early[2], early[3], round(final - 0.02, 6)]
+    task1 = [0.1, 0.1, 0.1, 0.4, 0.7, round(final + 0.02, 6)]
+    return {"task": TRACE_TASKS, "step": TRACE_STEPS,
+            "acc": [[a, b] for a, b in zip(task0, task1, strict=True)]}
+
+
+def _evaluation_outputs(name: str, phase: Phase, seed: int, score: float, scenario: str):
+    """Metrics and curves of an evaluation seed (fair or legacy)."""
+    metrics = {"final_avg_acc": score, "avg_incremental_acc": score + 0.02, "bwt": -0.1,
+               "forgetting": 0.1}
+    matrix = _matrix(name, score)
+    curves = {"accuracy_matrix": matrix}
+    flops, per_seed, time_s, rss_mb, state = COMPUTE[name]
+    scale = 1000.0 if phase is Phase.LEGACY else 1.0  # a leak into the compute table shows
+    metrics.update(train_flops=scale * (flops + seed * per_seed), train_time_s=scale * time_s,
+                   peak_rss_mb=scale * rss_mb, state_bytes=scale * state)
+    if scenario == "class":
+        trace = _trace(name, score)
+        curves["continual_eval"] = trace
+        metrics["min_acc"] = minimum_accuracy(trace["acc"], trace["task"])
+        metrics["wc_acc"] = worst_case_accuracy(trace["acc"], trace["task"], matrix[-1])
+    return metrics, curves
 
 
 def _run(name: str, digest: str, phase: Phase, seed: int, score: float | None, *,
@@ -92,32 +156,37 @@ def _run(name: str, digest: str, phase: Phase, seed: int, score: float | None, *
     if score is None:
         return RunResult(spec=spec, status=RunStatus.FAILED, reason=reason, wall_time_s=5.0,
                          finished_at=finished_at, hardware=HARDWARE, harness_version="0.1.0")
-    metrics = {"final_avg_acc": score}
-    curves = {}
-    if phase is Phase.EVALUATE:
-        metrics.update(avg_incremental_acc=score + 0.02, bwt=-0.1, forgetting=0.1)
-        curves["accuracy_matrix"] = _matrix(score)
+    metrics, curves = {"final_avg_acc": score, "train_flops": TUNE_FLOPS}, {}
+    if phase in (Phase.EVALUATE, Phase.LEGACY):
+        metrics, curves = _evaluation_outputs(name, phase, seed, score, scenario)
     return RunResult(spec=spec, status=RunStatus.OK, metrics=metrics, curves=curves,
-                     wall_time_s=TRIAL_WALL_TIME_S if phase is Phase.TUNE else 60.0,
+                     wall_time_s=TRIAL_WALL_TIME_S if phase.is_trial else 60.0,
                      finished_at=finished_at, hardware=HARDWARE, harness_version="0.1.0")
 
 
-def _write_method(store: Store, name: str, scores: list[float], scenario: str) -> None:
+def _write_method(store: Store, name: str, scores: list[float], scenario: str, *,
+                  legacy: bool = False) -> None:
+    """Trials, decision and seeds of one protocol: fair, or legacy test-set tuning."""
     digest = HASHES[name]
+    chosen = (LEGACY_CHOSEN if legacy else CHOSEN)[name]
+    tune_phase, eval_phase = ((Phase.LEGACY_TUNE, Phase.LEGACY) if legacy
+                              else (Phase.TUNE, Phase.EVALUATE))
     trial_keys = []
     for trial in range(NUM_TRIALS):
-        hparams = CHOSEN[name] if trial == 1 else {**CHOSEN[name], "lr": 0.001 * (trial + 1)}
-        run = _run(name, digest, Phase.TUNE, 0, 0.6 + 0.05 * (trial == 1), scenario=scenario,
+        hparams = chosen if trial == 1 else {**chosen, "lr": 0.001 * (trial + 1)}
+        run = _run(name, digest, tune_phase, 0, 0.6 + 0.05 * (trial == 1), scenario=scenario,
                    trial=trial, hparams=hparams)
         store.write_run(run)
         trial_keys.append(run.spec.key)
     store.write_decision(Decision(
         suite=SUITE, suite_version=VERSION, scenario=scenario, submission=name,
-        submission_hash=digest, chosen_hparams=CHOSEN[name], chosen_run_key=trial_keys[1],
+        submission_hash=digest, chosen_hparams=chosen, chosen_run_key=trial_keys[1],
         metric_name="final_avg_acc", metric_value=0.65, trial_keys=tuple(trial_keys),
+        phase=tune_phase.value,
     ))
     for seed, score in enumerate(scores):
-        store.write_run(_run(name, digest, Phase.EVALUATE, seed, score, scenario=scenario))
+        store.write_run(_run(name, digest, eval_phase, seed, score, scenario=scenario,
+                             hparams=chosen))
 
 
 def write_example_store(path: Path) -> Path:
@@ -127,6 +196,8 @@ def write_example_store(path: Path) -> Path:
         store.write_submission("replay", STALE_REPLAY_HASH, _metadata("replay"))
         for name, scores in CLASS_SCORES.items():
             _write_method(store, name, scores, "class")
+        for name, scores in LEGACY_SCORES.items():
+            _write_method(store, name, scores, "class", legacy=True)
         store.write_run(_run("finetune", HASHES["finetune"], Phase.EVALUATE, 4, None,
                              reason="loss became NaN at step 12"))
         _write_method(store, "replay", CLASS_SCORES["replay"], "task")
@@ -139,6 +210,16 @@ def write_example_store(path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def unchanged_matplotlib():
+    """Fails the test if drawing changed matplotlib's backend or rcParams."""
+    import matplotlib
+
+    before = (matplotlib.get_backend(), dict(matplotlib.rcParams))
+    yield
+    assert (matplotlib.get_backend(), dict(matplotlib.rcParams)) == before
+
+
 @pytest.fixture(scope="session")
 def example() -> SimpleNamespace:
     """The example store's known answers (fixtures rather than imports, so the tests work
@@ -146,7 +227,9 @@ def example() -> SimpleNamespace:
     return SimpleNamespace(
         suite=SUITE, version=VERSION, class_scores=CLASS_SCORES, chosen=CHOSEN, hashes=HASHES,
         stale_replay_hash=STALE_REPLAY_HASH, num_trials=NUM_TRIALS,
-        trial_wall_time_s=TRIAL_WALL_TIME_S,
+        trial_wall_time_s=TRIAL_WALL_TIME_S, legacy_scores=LEGACY_SCORES,
+        legacy_chosen=LEGACY_CHOSEN, plasticity=PLASTICITY, task0_trace=TASK0_TRACE,
+        compute=COMPUTE, tune_flops=TUNE_FLOPS,
     )
 
 

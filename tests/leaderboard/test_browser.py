@@ -155,6 +155,27 @@ def test_every_link_and_asset_on_every_page_resolves(site, page):
     assert checked > 100
 
 
+GAP_TABLE = "table-split-mnist-class-protocol-gap"
+_GAP_ORDER = f"""() => Array.from(document.querySelectorAll('#{GAP_TABLE} tbody tr'))
+  .map(r => r.dataset.method)"""
+
+
+def test_gap_stability_and_compute_sections_render_and_sort(site, page):
+    page.goto((site / "suites/split-mnist.html").as_uri() + "#split-mnist-class-protocol-gap")
+    assert page.evaluate(_GAP_ORDER) == ["replay", "replay-twin", "finetune"]  # fair ranks
+    page.click(f"#{GAP_TABLE} thead th:nth-child(6) button.sort")  # "Rank (legacy)"
+    assert page.evaluate(_GAP_ORDER) == ["finetune", "replay", "replay-twin"]
+    assert f"{GAP_TABLE}.sort=5.asc" in page.url
+    assert page.url.split("#", 1)[1].startswith("split-mnist-class-protocol-gap&")
+    for figure in ("#split-mnist-class-stability img", "#split-mnist-class-protocol-gap img"):
+        image = page.locator(figure)
+        assert image.evaluate("i => i.complete && i.naturalWidth > 0"), figure
+        assert len(image.get_attribute("alt")) > 80, figure
+    compute = page.locator("#table-split-mnist-class-compute tbody tr")
+    assert compute.count() == 4
+    assert "2.50 TFLOPs" in page.locator("#table-split-mnist-class-compute").inner_text()
+
+
 def test_the_site_is_complete_without_javascript(browser, site):
     context = browser.new_context(offline=True, java_script_enabled=False)
     try:
@@ -162,6 +183,7 @@ def test_the_site_is_complete_without_javascript(browser, site):
         page.goto((site / "suites/split-mnist.html").as_uri())
         rows = page.locator(f"#{CLASS_TABLE} tbody tr")
         assert rows.count() == 4
+        assert page.locator(f"#{GAP_TABLE} tbody tr").count() == 3
         assert page.locator(".table-filter").count() == 0  # controls are added by table.js
     finally:
         context.close()

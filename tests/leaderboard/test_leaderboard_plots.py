@@ -1,17 +1,9 @@
 import math
 
-import matplotlib
 import pytest
 from matplotlib.figure import Figure
 
 from leaderboard import plots
-
-
-@pytest.fixture
-def unchanged_matplotlib():
-    before = (matplotlib.get_backend(), dict(matplotlib.rcParams))
-    yield
-    assert (matplotlib.get_backend(), dict(matplotlib.rcParams)) == before
 
 
 def test_interval_estimates_draw_one_row_per_method(unchanged_matplotlib):

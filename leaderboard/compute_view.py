@@ -1,0 +1,131 @@
+"""The compute table beside each benchmark table: part of the view model (see `leaderboard.view`).
+
+Scored on error *and* compute (NEVIS'22, DESIGN §7): per method, the mean over its successful
+evaluation seeds of the training FLOPs of a run (summed over its tasks), its training time (the
+submission's timed training, evaluation excluded), the run's wall time, the worker's peak
+resident memory and the learner's measured state size (the largest over tasks); and the
+training FLOPs of all its tuning trials together. FLOPs are shown in MFLOPs … PFLOPs, sizes in
+binary units (KiB, MiB, GiB). Only the fair phases are counted, like the main table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from leaderboard.numbers import Estimate, format_bytes, format_duration, format_flops
+from leaderboard.rows import estimate_of, metric_values
+
+_MIB = 2**20
+
+
+@dataclass(frozen=True)
+class ComputeColumn:
+    key: str
+    label: str
+    hint: str
+
+
+# key -> (label, tooltip, formatter of the mean, source metric or "" for the run's wall time)
+_COLUMNS: dict[str, tuple[str, str, Callable[[float], str], str]] = {
+    "train_flops": ("Training FLOPs", "Estimated training FLOPs of one run, all tasks",
+                    format_flops, "train_flops"),
+    "train_time_s": ("Training time", "Timed training of one run, evaluation excluded",
+                     format_duration, "train_time_s"),
+    "wall_time_s": ("Wall time", "Wall time of one run, evaluation included",
+                    format_duration, ""),
+    "peak_memory_bytes": ("Peak memory", "Peak resident memory of the worker process",
+                          format_bytes, "peak_rss_mb"),
+    "state_bytes": ("Learner state", "Measured size of the learner's state (largest over tasks)",
+                    format_bytes, "state_bytes"),
+}
+
+
+@dataclass(frozen=True)
+class ComputeCell:
+    """One mean over seeds; `estimate` in the column's base unit (FLOPs, s, bytes)."""
+
+    estimate: Estimate | None
+    text: str
+    title: str
+
+
+@dataclass(frozen=True)
+class ComputeRow:
+    method: str
+    method_href: str
+    continual: bool
+    cells: tuple[ComputeCell, ...]  # follows ComputeView.columns
+    tuning_flops: float | None
+    tuning_flops_text: str
+
+
+@dataclass(frozen=True)
+class ComputeView:
+    slug: str
+    columns: tuple[ComputeColumn, ...]
+    rows: tuple[ComputeRow, ...]
+    has_tuning_flops: bool
+    hardware_note: str
+    csv_href: str
+    json_href: str
+
+
+def _values(evaluation: pd.DataFrame, key: str) -> np.ndarray:
+    metric = _COLUMNS[key][3]
+    if metric == "peak_rss_mb":  # stored in MiB (ru_maxrss KiB / 1024); shown from bytes
+        return metric_values(evaluation, metric) * _MIB
+    if metric:
+        return metric_values(evaluation, metric)
+    ok = evaluation.loc[evaluation["status"] == "ok", "wall_time_s"].to_numpy(dtype=float)
+    return ok[np.isfinite(ok)]
+
+
+def _cell(values: np.ndarray, key: str, confidence: float) -> ComputeCell:
+    estimate = estimate_of(values, confidence)
+    if estimate is None:
+        return ComputeCell(None, "—", "no value recorded")
+    shown = _COLUMNS[key][2]
+    title = f"mean of {estimate.n} seed{'s' if estimate.n != 1 else ''}"
+    if estimate.has_ci:
+        title += f"; interval [{shown(estimate.ci_low)}, {shown(estimate.ci_high)}]"
+    return ComputeCell(estimate, shown(estimate.mean), title)
+
+
+def compute_view(
+    runs: pd.DataFrame, methods: list[str], *, continual: Mapping[str, bool],
+    method_hrefs: Mapping[str, str], bench_slug: str, confidence: float,
+) -> ComputeView | None:
+    """The compute table of one benchmark from its fair-phase `runs`, rows in `methods`
+    order; None when no run recorded any compute metric."""
+    evaluation = runs[runs["phase"] == "evaluate"]
+    tuning = runs[runs["phase"] == "tune"]
+    measured = [k for k, spec in _COLUMNS.items()
+                if spec[3] and metric_values(evaluation, spec[3]).size]
+    if not measured:
+        return None
+    keys = [k for k in _COLUMNS if k in measured or k == "wall_time_s"]
+    rows = []
+    for m in methods:
+        own = evaluation[evaluation["submission"] == m]
+        trial_flops = metric_values(tuning[tuning["submission"] == m], "train_flops")
+        total = float(trial_flops.sum()) if trial_flops.size else None
+        rows.append(ComputeRow(
+            method=m, method_href=method_hrefs[m], continual=continual.get(m, True),
+            cells=tuple(_cell(_values(own, k), k, confidence) for k in keys),
+            tuning_flops=total, tuning_flops_text=format_flops(total),
+        ))
+    classes = evaluation.loc[evaluation["status"] == "ok", "hardware_class"].nunique()
+    slug = f"{bench_slug}-compute"
+    return ComputeView(
+        slug=slug,
+        columns=tuple(ComputeColumn(k, _COLUMNS[k][0], _COLUMNS[k][1]) for k in keys),
+        rows=tuple(rows),
+        has_tuning_flops=bool(metric_values(tuning, "train_flops").size),
+        hardware_note=(f"These runs ran on {classes} hardware classes: times and memory are "
+                       "comparable only within one." if classes > 1 else ""),
+        csv_href=f"data/{slug}.csv", json_href=f"data/{slug}.json",
+    )

@@ -33,7 +33,7 @@ Label conventions by scenario (van de Ven et al., *Three scenarios for continual
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -43,8 +43,11 @@ from torch import nn
 HParams = dict[str, float | int | str | bool]
 
 __all__ = [
+    "Batch",
     "Budget",
     "ContinualLearner",
+    "InTaskSearch",
+    "SearchResult",
     "TrainingAlgorithm",
     "WorkloadHandle",
     "HParams",
@@ -120,6 +123,10 @@ class TaskData(Protocol):
     come epoch by epoch, `num_epochs` epochs, each a fresh seeded permutation covering every
     sample once (the last batch of an epoch may be smaller). The data may be iterated **once**;
     a second pass exceeds the budget and fails the run.
+
+    In NEVIS-like streams (`harness.nevis`) the object also has ``search``, an `InTaskSearch`
+    over this task's train and dev splits; elsewhere it has no such attribute
+    (``getattr(data, "search", None)`` is None).
     """
 
     num_samples: int
@@ -127,6 +134,39 @@ class TaskData(Protocol):
     num_epochs: int
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]: ...
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The outcome of an in-task search: the best candidate and every candidate's dev error
+    (in the order given; ties go to the earlier candidate)."""
+
+    best: HParams
+    best_index: int
+    dev_errors: tuple[float, ...]
+
+
+@runtime_checkable
+class InTaskSearch(Protocol):
+    """Hyperparameter search inside one task of a NEVIS-like stream (``data.search``).
+
+    ``run(candidates, train)`` calls ``train(hparams, trial_data)`` once per candidate;
+    `trial_data` is a fresh `TaskData` over the task's *train* split (same epochs and batch
+    size as the task's own data; its own seeded order) and `train` returns a function
+    ``predict(x) -> logits`` of shape (batch, ctx.num_outputs). The helper scores it on the
+    task's *dev* split (error rate, argmax over the task's classes) and returns a
+    `SearchResult`. Every trial's training steps and dev predictions are counted in the run's
+    FLOPs, samples and time — the point of NEVIS'22's rule that search is allowed but paid
+    for. At most `max_trials` trials per task (the suite's ``search_trials_per_task``);
+    another fails the run. The task's own `data` is still to be iterated for the final model.
+    """
+
+    max_trials: int
+    num_dev_samples: int
+
+    def run(self, candidates: Sequence[HParams],
+            train: Callable[[HParams, TaskData], Callable[[torch.Tensor], torch.Tensor]]
+            ) -> SearchResult: ...
 
 
 @dataclass(frozen=True)
@@ -190,6 +230,21 @@ class ContinualLearner:
         `harness.runner.audit`), so a wrong figure here cannot pass it. None if not reported.
         """
         return None
+
+    def checkpoint_state(self) -> dict:
+        """Everything needed to continue after the last task, for a long stream's per-task
+        checkpoint (`harness.nevis.checkpoint`, pickled with `torch.save`).
+
+        Default: every attribute but `ctx` (modules, optimizers, tensors, generators, plain
+        values — pickled together, so an optimizer keeps pointing at its model's parameters).
+        Override both hooks if the learner holds something unpicklable (a lambda, an open
+        file); a learner whose state cannot be pickled still runs, without checkpoints.
+        """
+        return {k: v for k, v in vars(self).items() if k != "ctx"}
+
+    def restore_state(self, state: dict) -> None:
+        """Undo `checkpoint_state` on a freshly constructed learner."""
+        vars(self).update(state)
 
 
 class MultiHead:

@@ -33,13 +33,39 @@ def run_to_record(result: RunResult) -> dict[str, Any]:
     }
 
 
+_NUMBER = (int, float)
+# The type every field of a run record must have (bool is an int to Python: refused apart).
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "reason": (str,), "metrics": (dict,), "curves": (dict,), "wall_time_s": _NUMBER,
+    "started_at": (str,), "finished_at": (str,), "hardware": (dict,),
+    "dataset_fingerprints": (dict,), "harness_version": (str,),
+}
+
+
+def _check_types(record: dict[str, Any]) -> None:
+    """Refuse a record whose fields have the wrong types, before anything reaches the store."""
+    if not isinstance(record, dict):
+        raise TypeError("a run record must be a JSON object")
+    for name, types in _FIELD_TYPES.items():
+        value = record[name]
+        if not isinstance(value, types) or isinstance(value, bool):
+            raise TypeError(f"field {name!r} must be {' or '.join(t.__name__ for t in types)}, "
+                            f"not {type(value).__name__}")
+    for name, value in record["metrics"].items():
+        if not isinstance(value, _NUMBER) or isinstance(value, bool):
+            raise TypeError(f"metric {name!r} must be a number, not {type(value).__name__}")
+    for name, value in record["dataset_fingerprints"].items():
+        if not isinstance(value, str):
+            raise TypeError(f"dataset fingerprint {name!r} must be a string")
+
+
 def record_to_run(record: dict[str, Any]) -> RunResult:
+    """The run a bundle record describes; KeyError/TypeError/ValueError if it is malformed."""
+    _check_types(record)
     spec = RunSpec.from_identity(record["identity"])
     if spec.key != record["run_key"]:
         raise ValueError("run_key does not match the run's identity")
-    fields = {k: record[k] for k in ("reason", "metrics", "curves", "wall_time_s", "started_at",
-                                     "finished_at", "hardware", "dataset_fingerprints",
-                                     "harness_version")}
+    fields = {k: record[k] for k in _FIELD_TYPES}
     return RunResult(spec=spec, status=RunStatus(record["status"]), **fields)
 
 
@@ -74,13 +100,16 @@ def read_bundle(path: Path) -> list[RunResult]:
     for number, line in enumerate(lines[1:], start=2):
         entry = _parse_line(path, number, line)
         record = entry.get("run")
-        digest = hashlib.sha256(canonical_json(record).encode()).hexdigest()
-        if digest != entry.get("sha256"):
+        try:
+            digest = hashlib.sha256(canonical_json(record).encode()).hexdigest()
+        except ValueError:  # NaN or infinity: no record the harness writes holds one
+            digest = None
+        if digest is None or digest != entry.get("sha256"):
             raise UserError(f"{path}:{number}: checksum mismatch: the bundle was modified or "
                             "damaged; re-export it from the source store")
         try:
             runs.append(record_to_run(record))
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             raise UserError(f"{path}:{number}: malformed run record: {exc}") from exc
     if len(runs) != header.get("runs"):
         raise UserError(f"{path}: bundle is truncated: header says {header.get('runs')} runs, "

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from harness.data.cache import CachedDataset, DatasetCache
 from harness.data.scenario import ScenarioPlan, build_plan
 from harness.protocol import check_separation, evaluation_specs, select_best, tuning_specs
 from harness.runner.execute import RunJob, prepare_plan_files
 from harness.runner.local import LocalExecutor, threads_per_job
+from harness.runner.process import WorkerSettings
 from harness.runner.result import RunResult, RunStatus
+from harness.runner.sandbox import ResourceLimits
 from harness.runner.spec import Phase, RunSpec
 from harness.store import Decision, Store
 from harness.submission import Submission
@@ -29,6 +32,17 @@ from harness.suite import ScenarioData, Suite
 
 @dataclass(frozen=True)
 class EvaluateOptions:
+    """How to run a campaign.
+
+    Executor (`harness.runner.local` / `harness.runner.ray_executor`): `executor` "local" runs
+    `jobs` workers here; "ray" runs each run as a Ray task at `ray_address` (None: a local Ray
+    instance) with `cpus_per_run`/`gpus_per_run`, retrying a run whose Ray worker or node was
+    lost up to `max_retries` times. `sandbox`: run workers under bubblewrap where it works
+    (`harness.runner.sandbox`; the CLI turns it on unless `--no-sandbox`; off here so library
+    callers that watch a worker from outside, as tests do, opt in). `memory_limit_mb`: address
+    space per run (None: an equal share of physical memory per job).
+    """
+
     jobs: int = 1
     force: bool = False
     retry_failed: bool = False
@@ -36,6 +50,13 @@ class EvaluateOptions:
     num_trials: int | None = None
     device: str = "cpu"
     legacy_test_tuning: bool = False
+    executor: Literal["local", "ray"] = "local"
+    ray_address: str | None = None
+    cpus_per_run: float = 1.0
+    gpus_per_run: float = 0.0
+    max_retries: int = 2
+    sandbox: bool = False
+    memory_limit_mb: int | None = None
 
 
 @dataclass
@@ -170,7 +191,17 @@ class _PhaseRunner:
                  report: EvaluationReport):
         self.suite, self.store, self.options = suite, store, options
         self.reporter, self.report = reporter, report
-        self.executor = LocalExecutor(options.jobs)
+        if options.executor == "ray":
+            from harness.runner.ray_executor import RayExecutor  # optional dependency
+
+            self.executor = RayExecutor(
+                options.ray_address, cpus_per_run=options.cpus_per_run,
+                gpus_per_run=options.gpus_per_run, max_retries=options.max_retries,
+                sandbox=options.sandbox, memory_limit_mb=options.memory_limit_mb)
+        else:
+            self.executor = LocalExecutor(options.jobs, WorkerSettings(
+                sandbox=options.sandbox,
+                limits=ResourceLimits.for_jobs(options.jobs, options.memory_limit_mb)))
 
     def run(self, phase: str, items: list[tuple[RunSpec, ScenarioPlan, dict, Submission]]):
         statuses = self.store.statuses(spec.key for spec, *_ in items)

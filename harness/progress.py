@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.console import Console
@@ -13,6 +14,9 @@ from harness.evaluation import EvaluationReport, Reporter
 from harness.runner.result import RunResult
 from harness.runner.spec import Phase
 from harness.stats import summarize_cell
+
+if TYPE_CHECKING:
+    from harness.ttr_suite import TTRSuite
 
 
 class RichReporter(Reporter):
@@ -95,15 +99,14 @@ def _mean_ci(values: list[float]) -> str:
     return f"{cell.mean:.3f} [{cell.ci_low:.3f}, {cell.ci_high:.3f}] n={cell.n}"
 
 
-def ttr_summary_table(report: EvaluationReport) -> Table:
+def ttr_summary_table(report: EvaluationReport, suite: TTRSuite) -> Table:
     """Time-to-result summary: per submission, each workload's median-over-studies time to
-    target (held-out variants in brackets) and the benchmark score."""
-    from harness.suite import load_suite
+    target (held-out variants in brackets) and the benchmark score. `suite` is the suite the
+    runs were evaluated on (as loaded by the command: a path may name a file outside suites/)."""
     from harness.ttr_scores import score_suite
 
     if not report.results:
         return Table(title="harness evaluate — no runs")
-    suite = load_suite(report.results[0].spec.suite)
     scored = score_suite(suite, report.results)
     table = Table(title="harness evaluate — time to result (s; inf: target missed)")
     table.add_column("training algorithm")

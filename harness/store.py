@@ -16,13 +16,20 @@ Schema (version `SCHEMA_VERSION`, kept in table `meta`):
 
 A store written by a newer harness is refused; an older one is migrated in place, inside one
 transaction, by the functions in `_MIGRATIONS` (version N → N+1).
+
+Faults: every public method turns SQLite's errors into a `StoreError` (one line from the CLI)
+that says what to do: a full disk ("free space and re-run: finished runs are kept") or a damaged
+file ("move it aside and re-import your exported bundles"). The transaction that failed rolls
+back, so a fault never leaves a partial run.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -99,6 +106,42 @@ _RUN_COLUMNS = (
 )
 
 
+_RECOVERY = ("move it aside and re-import your exported bundles with `harness results import` "
+             "(export them regularly with `harness results export`)")
+
+
+def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    """What a SQLite error on the store at `path` means for the user, and what to do."""
+    text = str(exc)
+    if "disk is full" in text or "disk I/O error" in text:
+        return StoreError(f"results store {path}: the disk is full or failing ({text}); every "
+                          "finished run is kept: free space and re-run the same command to resume")
+    if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError) \
+            or "malformed" in text or "not a database" in text:
+        return StoreError(f"results store {path} is damaged ({text}); {_RECOVERY}")
+    return StoreError(f"results store {path}: {type(exc).__name__}: {text}")
+
+
+def _guarded(method: Callable) -> Callable:
+    """Turn SQLite errors raised by a `Store` method (or generator) into `StoreError`s."""
+    if inspect.isgeneratorfunction(method):
+        @functools.wraps(method)
+        def generator(self, *args, **kwargs):
+            try:
+                yield from method(self, *args, **kwargs)
+            except sqlite3.Error as exc:
+                raise store_error(self.path, exc) from exc
+        return generator
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc) from exc
+    return wrapper
+
+
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -139,10 +182,8 @@ class Store:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._init_schema()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"cannot open results store {self.path}: {exc}. If the file is corrupted, move "
-                "it aside and re-import your exported bundles with `harness results import`."
-            ) from exc
+            raise StoreError(f"cannot open results store {self.path}: {exc}. If the file is "
+                             f"corrupted, {_RECOVERY}.") from exc
 
     def __enter__(self) -> Store:
         return self
@@ -196,6 +237,7 @@ class Store:
 
     # ----------------------------------------------------------------------------- writing
 
+    @_guarded
     def write_run(self, result: RunResult) -> None:
         """Write one run with its metrics and curves atomically, replacing an older record."""
         with self._transaction() as db:
@@ -232,6 +274,7 @@ class Store:
         )
         return True
 
+    @_guarded
     def write_decision(self, decision: Decision) -> None:
         with self._transaction() as db:
             db.execute(
@@ -246,6 +289,7 @@ class Store:
                 ),
             )
 
+    @_guarded
     def write_submission(self, name: str, submission_hash: str, metadata: dict[str, Any]) -> None:
         """Record a submission folder version (kept once per content hash)."""
         with self._transaction() as db:
@@ -256,17 +300,20 @@ class Store:
 
     # ----------------------------------------------------------------------------- reading
 
+    @_guarded
     def submissions(self) -> dict[str, tuple[str, dict[str, Any]]]:
         """(name, metadata) of every recorded submission version, by content hash."""
         rows = self._db.execute("SELECT submission_hash, name, metadata FROM submissions")
         return {h: (name, json.loads(meta)) for h, name, meta in rows}
 
+    @_guarded
     def statuses(self, keys: Iterable[str] | None = None) -> dict[str, RunStatus]:
         """Status of stored runs by key (all runs, or only `keys`)."""
         rows = self._db.execute("SELECT run_key, status FROM runs").fetchall()
         wanted = None if keys is None else set(keys)
         return {k: RunStatus(s) for k, s in rows if wanted is None or k in wanted}
 
+    @_guarded
     def get_run(self, key: str) -> RunResult:
         row = self._db.execute(
             f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs WHERE run_key = ?", (key,)
@@ -304,6 +351,7 @@ class Store:
             harness_version=row["harness_version"],
         )
 
+    @_guarded
     def iter_runs(self) -> Iterator[RunResult]:
         rows = self._db.execute(
             f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs ORDER BY run_key"
@@ -311,6 +359,7 @@ class Store:
         for row in rows:
             yield self._result_from_row(dict(zip(_RUN_COLUMNS, row, strict=True)))
 
+    @_guarded
     def runs_frame(self) -> pd.DataFrame:
         """One row per run: the `runs` columns plus one ``metric.<name>`` column per metric.
 
@@ -324,11 +373,13 @@ class Store:
             runs = runs.merge(wide, left_on="run_key", right_index=True, how="left")
         return runs.sort_values(["suite", "scenario", "phase", "submission", "seed", "trial"])
 
+    @_guarded
     def curves_for(self, name: str) -> dict[str, Any]:
         """Curve `name` of every run that has it, by run key."""
         rows = self._db.execute("SELECT run_key, value FROM curves WHERE name = ?", (name,))
         return {key: json.loads(value) for key, value in rows}
 
+    @_guarded
     def decisions(self) -> list[Decision]:
         rows = self._db.execute(
             "SELECT suite, suite_version, scenario, submission, submission_hash, chosen_hparams,"
@@ -345,6 +396,7 @@ class Store:
             for r in rows
         ]
 
+    @_guarded
     def import_results(self, results: Iterable[RunResult]) -> int:
         """Insert runs whose keys are not stored yet (idempotent); return how many were new."""
         with self._transaction() as db:

@@ -20,6 +20,7 @@ from harness.data.augment import Augmentation
 from harness.errors import ConfigError
 from harness.metrics.continual import METRIC_DIRECTIONS
 from harness.models import BACKBONES
+from harness.nevis.stream import NevisSuite, parse_nevis_suite
 from harness.ttr_suite import TTRSuite, parse_ttr_suite
 
 _TOP_KEYS = ("name", "description", "api", "scenarios", "backbone", "backbone_options",
@@ -109,10 +110,12 @@ def default_suites_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "suites"
 
 
-def load_suite(name_or_path: str | Path, suites_dir: Path | None = None) -> Suite | TTRSuite:
+def load_suite(name_or_path: str | Path,
+               suites_dir: Path | None = None) -> Suite | TTRSuite | NevisSuite:
     """Load a suite by name (looked up in `suites_dir`) or by path to its TOML file.
 
-    A file whose `api` is "training-algorithm" is a time-to-result suite (`harness.ttr_suite`).
+    A file whose `api` is "training-algorithm" is a time-to-result suite (`harness.ttr_suite`);
+    one whose `family` is "nevis" a NEVIS-like stream (`harness.nevis.stream`).
     """
     path = Path(name_or_path)
     if path.suffix != ".toml":
@@ -128,6 +131,8 @@ def load_suite(name_or_path: str | Path, suites_dir: Path | None = None) -> Suit
     problems = Problems(path, text)
     if data.get("api") == "training-algorithm":
         suite = parse_ttr_suite(data, path, text, problems)
+    elif data.get("family") == "nevis":
+        suite = parse_nevis_suite(data, path, text, problems)
     else:
         suite = _parse_suite(data, path, text, problems)
     problems.raise_if_any()

@@ -3,30 +3,32 @@
 External tuning (AlgoPerf): each of `num_studies` studies draws `num_trials` configurations
 from the submission's search space with its own sampler seed; every configuration runs on every
 workload (held-out variants included). Self-tuning submissions run once per study with their own
-defaults and `self_tuning_budget_factor` × the runtime budget. Timed runs never share the
-machine: they run one at a time whatever `--jobs` says. Runs are keyed and resumable like every
-other run; a workload is a run's `scenario`.
+defaults and `self_tuning_budget_factor` × the runtime budget. Runs are keyed and resumable like
+every other run; a workload is a run's `scenario`.
+
+Timed runs never share the machine: whatever `--jobs` says and whichever executor runs them,
+`_OneAtATime` hands the executor one job and waits for its result before the next, so the local
+executor never has two workers alive and a Ray cluster never has two timed runs in flight
+(serializing per machine rather than per node keeps a single-node cluster honest; a multi-node
+cluster could run one per node, which would need per-node placement in the Ray executor).
 """
 
 from __future__ import annotations
 
-import hashlib
-import shutil
-import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from pathlib import Path
-
-import numpy as np
+from typing import Any
 
 from harness.data.cache import DatasetCache
 from harness.evaluation import EvaluateOptions, EvaluationReport, Reporter, _PhaseRunner
 from harness.runner.execute import RunJob
 from harness.runner.local import threads_per_job
+from harness.runner.result import RunResult
 from harness.runner.spec import Phase, RunSpec
-from harness.runner.ttr_scoring import TTRPlan
 from harness.store import Store
 from harness.submission import Submission
-from harness.ttr_suite import TTRSuite, Workload
+from harness.ttr_data import Prepared, prepare
+from harness.ttr_suite import TTRSuite
 
 STUDY_SEED_STRIDE = 7919  # sampler seed of study s: sampler_seed + s × stride
 
@@ -58,11 +60,12 @@ def evaluate_ttr(suite: TTRSuite, submissions: list[Submission], store: Store,
                  reporter: Reporter | None = None) -> EvaluationReport:
     cache = cache or DatasetCache()
     options = options or EvaluateOptions()
-    prepared = {w.name: _prepare(w, cache) for w in suite.workloads}  # fails before any run
+    prepared = {w.name: prepare(w, cache) for w in suite.workloads}  # fails before any run
     for sub in submissions:
         store.write_submission(sub.meta.name, sub.content_hash, sub.meta.to_json())
     report = EvaluationReport()
     runner = _TTRRunner(suite, store, replace(options, jobs=1), reporter or Reporter(), report)
+    runner.executor = _OneAtATime(runner.executor)
     runner.prepared = prepared
     items = [(spec, sub) for sub in submissions
              for spec in ttr_specs(suite, sub, options.num_trials, options.num_seeds)]
@@ -70,62 +73,38 @@ def evaluate_ttr(suite: TTRSuite, submissions: list[Submission], store: Store,
     return report
 
 
-def _prepare(workload: Workload, cache: DatasetCache) -> tuple[dict, TTRPlan, dict[str, str]]:
-    """Subsample the workload's data (fixed seed) into files named by hash, not by workload."""
-    dataset = cache.get(workload.dataset)
-    rng = np.random.default_rng(0)
-    labels = dataset.labels(workload.train_split)
-    train = _subset(len(labels), workload.max_train_samples, rng)
-    eval_labels_all = dataset.labels(workload.eval_split)
-    held = _subset(len(eval_labels_all), workload.max_eval_samples, rng)
-    key = hashlib.sha256(f"{dataset.fingerprint}|{workload.train_split}|{workload.eval_split}|"
-                         f"{train.tobytes().hex()}|{held.tobytes().hex()}".encode()).hexdigest()
-    folder = cache.root / ".prepared" / f"ttr-{key[:16]}"
-    if not (folder / "eval_inputs.npy").exists():
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
-        np.save(tmp / "train_images.npy", dataset.images(workload.train_split)[train])
-        np.save(tmp / "train_labels.npy", labels[train])
-        np.save(tmp / "eval_inputs.npy", dataset.images(workload.eval_split)[held])
-        try:
-            tmp.rename(folder)
-        except OSError:  # prepared concurrently by another process
-            shutil.rmtree(tmp, ignore_errors=True)
-    files = {name: str(folder / f"{name}.npy")
-             for name in ("train_images", "train_labels", "eval_inputs")}
-    files["_data"] = {"input_shape": list(dataset.image_shape), "mean": list(dataset.mean),
-                      "std": list(dataset.std), "num_outputs": len(dataset.class_names)}
-    plan = TTRPlan(eval_labels=eval_labels_all[held], target=workload.target,
-                   max_runtime_s=workload.max_runtime_s)
-    fingerprints = {f"{dataset.name}/{s}": dataset.split_fingerprints[s]
-                    for s in (workload.train_split, workload.eval_split)}
-    return files, plan, fingerprints
+class _OneAtATime:
+    """An executor wrapper that runs one job at a time, whatever the executor's parallelism."""
 
+    def __init__(self, executor: Any):
+        self.executor = executor
+        self.max_in_flight = 1
 
-def _subset(size: int, limit: int | None, rng: np.random.Generator) -> np.ndarray:
-    if limit is None or limit >= size:
-        return np.arange(size)
-    return np.sort(rng.choice(size, size=limit, replace=False))
+    def map(self, run_jobs: Iterable[RunJob]) -> Iterator[RunResult]:
+        for job in run_jobs:
+            yield from self.executor.map([job])
 
 
 class _TTRRunner(_PhaseRunner):
-    prepared: dict[str, tuple[dict, TTRPlan, dict[str, str]]]
+    prepared: dict[str, Prepared]
 
     def _job(self, spec: RunSpec, sub: Submission) -> RunJob:
         workload = next(w for w in self.suite.workloads if w.name == spec.scenario)
-        files, plan, fingerprints = self.prepared[workload.name]
+        prepared = self.prepared[workload.name]
+        files, plan, data = prepared.files, prepared.plan, prepared.data
+        fingerprints = prepared.fingerprints
         factor = self.suite.protocol.self_tuning_budget_factor if sub.search_space is None \
             else 1.0
-        files = {k: v for k, v in files.items() if k != "_data"}
-        data = self.prepared[workload.name][0]["_data"]
         runtime_s = workload.max_runtime_s * factor
+        threads = self.suite.protocol.num_threads or threads_per_job(1)
         payload = {
             **files, "api": "training-algorithm", "seed": spec.seed, "hparams": spec.hparams,
-            "submission_dir": str(sub.path.resolve()), "num_threads": threads_per_job(1),
+            "submission_dir": str(sub.path.resolve()), "num_threads": threads,
             "device": self.options.device, "eval_batch_size": self.suite.protocol.eval_batch_size,
             # No workload name or dataset here: the worker's job file is readable by the
             # submission, and per-workload special-casing must be impossible.
-            "workload": {"model": workload.model, "model_options": workload.model_options,
+            "workload": {"kind": workload.kind.value, "metric": workload.metric,
+                         "model": workload.model, "model_options": workload.model_options,
                          **data, "step_hint": workload.step_hint, "max_runtime_s": runtime_s,
                          "eval_period_s": workload.eval_period_s},
             "dataset_fingerprints": fingerprints,

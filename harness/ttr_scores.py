@@ -4,6 +4,11 @@ Per submission and workload: each study's fastest trial, the median over studies
 counts as not reaching the target (`inf`). Then the held-out rule (a missed variant sets its
 base workload to `inf`) and the benchmark score (area under the performance profile on [1, 4],
 divided by 3) over the base workloads.
+
+Times are only comparable on one hardware class (`harness.store.hardware_class`: CPU model, GPU
+model and count): scoring runs of several classes together is refused with a `UserError` that
+lists them. Runs that recorded no hardware (a worker that crashed before reporting) are not
+counted as a class of their own.
 """
 
 from __future__ import annotations
@@ -17,9 +22,11 @@ import numpy as np
 from harness.metrics.time_to_result import (
     apply_heldout_rule,
     benchmark_score,
+    check_same_hardware,
     median_study_times,
 )
 from harness.runner.result import RunResult
+from harness.store import hardware_class
 from harness.ttr_suite import TTRSuite
 
 
@@ -45,6 +52,9 @@ def workload_time(results: Sequence[RunResult]) -> float:
 
 
 def score_suite(suite: TTRSuite, results: Sequence[RunResult]) -> TTRScores:
+    classes = [hardware_class(r.hardware) for r in results if r.hardware]
+    if classes:
+        check_same_hardware(classes)
     groups: dict[tuple[str, str], list[RunResult]] = defaultdict(list)
     for r in results:
         groups[(r.spec.submission, r.spec.scenario)].append(r)

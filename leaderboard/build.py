@@ -7,6 +7,9 @@ exchange of two folders). A marker file identifies folders this builder wrote: a
 `out_dir` without it is refused rather than replaced, so a mistyped ``--out`` cannot delete a
 user's files.
 
+Releases (``--release ID``: immutable folders, ``latest/``, a changelog) are built by
+`leaderboard.releases` on top of `write_site`; `build_site` writes one plain site.
+
 Builds are reproducible: the same store gives byte-identical pages except the build stamp
 (``SOURCE_DATE_EPOCH`` fixes that too), and SVGs are written without dates and with a fixed
 hash salt for their element ids.
@@ -26,8 +29,11 @@ import matplotlib
 
 from harness.errors import UserError
 from harness.store import Store
+from leaderboard.changelog import Changelog, changelog_json
 from leaderboard.figures import PlotSpec
 from leaderboard.latex import leaderboard_tex
+from leaderboard.manifest import MANIFEST_PATH, manifest_json
+from leaderboard.nevis_view import nevis_csv
 from leaderboard.plots import PLOTTERS
 from leaderboard.stats_json import stats_json
 from leaderboard.tables import (
@@ -39,9 +45,12 @@ from leaderboard.tables import (
     leaderboard_json,
     runs_csv,
 )
+from leaderboard.ttr_view import TTR_REFERENCE, ttr_csv, ttr_json
 from leaderboard.view import BenchmarkView, SiteView, build_site_view
 
 MARKER = ".harness-leaderboard"
+RELEASES_MARKER = ".harness-releases"
+"""Marks a release tree (`leaderboard.releases`), which a plain build never replaces."""
 _PACKAGE_DIR = Path(__file__).parent
 _SVG_RC = {"svg.hashsalt": "harness-leaderboard", "svg.fonttype": "path"}
 
@@ -82,6 +91,10 @@ def _check_replaceable(out_dir: Path) -> None:
         return
     if not out_dir.is_dir():
         raise UserError(f"--out {out_dir} is a file; choose a folder for the site")
+    if (out_dir / RELEASES_MARKER).is_file():
+        raise UserError(f"--out {out_dir} holds releases; build into it with --release ID, or "
+                        "refresh its latest/ with `harness leaderboard build --out "
+                        f"{out_dir}`")
     if any(out_dir.iterdir()) and not (out_dir / MARKER).is_file():
         raise UserError(
             f"--out {out_dir} is not empty and was not written by `harness leaderboard build`; "
@@ -101,9 +114,16 @@ def _swap_in(staging: Path, out_dir: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
-def write_site(site: SiteView, root: Path) -> None:
-    """Write every file of the site into the existing folder `root`."""
+def write_site(site: SiteView, root: Path, *, changelog: Changelog | None = None,
+               previous: str | None = None) -> None:
+    """Write every file of the site into the existing folder `root`.
+
+    `changelog` (a release build, `leaderboard.releases`) adds ``changelog.html`` and
+    ``data/changelog.json`` and a link to them on every page; `previous` names the release the
+    manifest follows.
+    """
     env = _environment()
+    env.globals.update(changelog=changelog, ttr_reference=TTR_REFERENCE)
     for directory in ("suites", "methods", "data", "plots", "static"):
         (root / directory).mkdir(exist_ok=True)
     _render(env, "index.html.j2", root / "index.html", site, root_prefix="")
@@ -120,7 +140,26 @@ def write_site(site: SiteView, root: Path) -> None:
     for cross in [suite.cross for suite in site.suites] + [site.cross]:
         if cross is not None and cross.plot is not None:
             _save_svg(cross.plot, root / cross.plot.path)
+        if cross is not None and cross.aggregates is not None and cross.aggregates.plot:
+            _save_svg(cross.aggregates.plot, root / cross.aggregates.plot.path)
+    for stream in site.nevis_suites:
+        _render(env, "nevis_suite.html.j2", root / stream.href, site, root_prefix="../",
+                suite=stream)
+        (root / stream.csv_href).write_text(nevis_csv(stream))
+        for spec in stream.figures:
+            _save_svg(spec, root / spec.path)
+    for ttr in site.ttr_suites:
+        _render(env, "ttr_suite.html.j2", root / ttr.href, site, root_prefix="../", suite=ttr)
+        (root / ttr.csv_href).write_text(ttr_csv(ttr))
+        (root / ttr.json_href).write_text(ttr_json(ttr, site.settings))
+        for spec in ttr.figures:
+            _save_svg(spec, root / spec.path)
     (root / "data" / "stats.json").write_text(stats_json(site), encoding="utf-8")
+    (root / MANIFEST_PATH).write_text(manifest_json(site, previous), encoding="utf-8")
+    if changelog is not None:
+        _render(env, "changelog.html.j2", root / "changelog.html", site, root_prefix="",
+                log=changelog)
+        (root / "data" / "changelog.json").write_text(changelog_json(changelog))
     for method in site.methods:
         _render(env, "method.html.j2", root / method.href, site, root_prefix="../",
                 method=method)

@@ -31,8 +31,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="folder to write the site to; replaced on rebuild (default: site)",
     )
     build.add_argument(
-        "--release", default=None,
-        help="release id shown in the build stamp (default: unreleased)",
+        "--release", default=None, metavar="ID",
+        help="keep this build as the immutable release ID: --out becomes a release tree with "
+        "releases/ID/, latest/ (a copy of the newest release), an index of releases and a "
+        "changelog against the previous release; an existing ID is refused (default: a plain, "
+        "unreleased site; into a release tree it refreshes latest/ only)",
     )
     build.set_defaults(run=run)
 
@@ -40,7 +43,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     # Imported here so that `harness --help` does not load matplotlib and pandas.
     from leaderboard.build import build_site
+    from leaderboard.releases import build_latest, build_release, is_release_tree
 
-    index = build_site(args.store, args.out, release=args.release)
+    if args.release is not None:
+        index = build_release(args.store, args.out, args.release)
+    elif is_release_tree(args.out):
+        index = build_latest(args.store, args.out)
+    else:
+        index = build_site(args.store, args.out)
     print(index.resolve().as_uri())
     return 0

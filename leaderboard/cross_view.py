@@ -4,9 +4,11 @@ For a set of benchmarks (the scenarios of one suite, or every benchmark of the s
 continual methods are compared by their mean primary metric per benchmark: Friedman's test with
 Iman–Davenport's F, then the post-hoc procedure of `StatSettings.posthoc`, then tie groups, a
 compact letter display, "Arena-style" ranks (1 + the number of methods significantly better) and
-seed-bootstrap rank intervals (`harness.stats`). Only complete blocks are compared: methods that
-miss a benchmark are left out and listed with their coverage (`harness.stats.common_subset`);
-if that leaves fewer than two methods, the benchmarks some method misses are left out instead.
+seed-bootstrap rank intervals (`harness.stats`), and the aggregates of the same block with
+stratified-bootstrap intervals (`leaderboard.aggregate_view`). Only complete blocks are
+compared: methods that miss a benchmark are left out and listed with their coverage
+(`harness.stats.common_subset`); if that leaves fewer than two methods, the benchmarks some
+method misses are left out instead.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from harness.stats import (
     compare_across_benchmarks,
     rank_intervals_over_seeds,
 )
+from leaderboard.aggregate_view import AggregateView, aggregate_view
 from leaderboard.current import CurrentResults, is_continual
 from leaderboard.figures import PlotSpec
 from leaderboard.numbers import format_p_value
@@ -79,6 +82,7 @@ class CrossView:
     plot: PlotSpec | None
     result: CrossBenchmarkResult | None = field(default=None, compare=False, hash=False)
     rank_intervals: RankIntervals | None = field(default=None, compare=False, hash=False)
+    aggregates: AggregateView | None = None  # mean, median, IQM, optimality gap with CIs
 
     @property
     def available(self) -> bool:
@@ -158,8 +162,9 @@ def _analysed_view(
         subset.scores, methods=subset.methods, higher_is_better=higher, alpha=settings.alpha,
         posthoc=settings.posthoc,
     )
+    cube = _seed_cube(subset, cells)
     intervals = rank_intervals_over_seeds(
-        _seed_cube(subset, cells), rng=np.random.default_rng(settings.bootstrap_seed),
+        cube, rng=np.random.default_rng(settings.bootstrap_seed),
         reps=settings.bootstrap_reps, confidence=settings.confidence, higher_is_better=higher,
         methods=subset.methods,
     )
@@ -170,7 +175,10 @@ def _analysed_view(
         benchmark_titles=titles, rows=rows, omnibus_text=omnibus_text(result, settings),
         posthoc_text=posthoc_text(result, settings), greyed=greyed, message="",
         plot=_cd_plot(base["scope"], base["slug"], result, rows, titles, greyed),
-        result=result, rank_intervals=intervals, **base,
+        result=result, rank_intervals=intervals,
+        aggregates=aggregate_view(cube, subset.methods, method_hrefs, settings,
+                                  scope=base["scope"], slug=base["slug"]),
+        **base,
     )
 
 

@@ -4,8 +4,9 @@ Nothing here saves, shows or touches global state: figures are made with the obj
 Agg canvas (no pyplot, no backend switch, no rcParams change), so importing this module or
 drawing a figure cannot affect the caller's matplotlib. `leaderboard.build` saves them as SVG.
 The critical-difference diagram and the p-value heatmap live in `leaderboard.stat_plots`, the
-protocol-gap and stability-gap figures in `leaderboard.gap_plots`, the palette and the figure
-factory in `leaderboard.plot_style`; `PLOTTERS` names them all.
+protocol-gap and stability-gap figures in `leaderboard.gap_plots`, the time-to-result figures
+in `leaderboard.ttr_plots`, the palette and the figure factory in `leaderboard.plot_style`;
+`PLOTTERS` names them all.
 
 Colours are the Okabe–Ito palette, distinguishable under the common colour-vision deficiencies,
 and every status also has its own marker shape, so no information is carried by colour alone.
@@ -21,9 +22,16 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from leaderboard.aggregate_view import plot_aggregate_estimates
 from leaderboard.gap_plots import plot_protocol_gap, plot_stability_gap
+from leaderboard.nevis_plots import NEVIS_PLOTTERS
 from leaderboard.plot_style import OKABE_ITO, new_figure
 from leaderboard.stat_plots import plot_critical_difference, plot_pvalue_heatmap
+from leaderboard.ttr_plots import (
+    plot_eval_curves,
+    plot_performance_profile,
+    plot_time_to_target,
+)
 
 # status (see leaderboard.view.VersusBest) -> (legend label, colour, marker, filled)
 _STATUS_STYLE = {
@@ -134,5 +142,10 @@ PLOTTERS = {
     "pvalue_heatmap": plot_pvalue_heatmap,
     "protocol_gap": plot_protocol_gap,
     "stability_gap": plot_stability_gap,
+    "performance_profile": plot_performance_profile,
+    "eval_curves": plot_eval_curves,
+    "time_to_target": plot_time_to_target,
+    "aggregate_estimates": plot_aggregate_estimates,
+    **NEVIS_PLOTTERS,
 }
 """Drawing function for each `leaderboard.figures.PlotSpec.kind`."""

@@ -5,7 +5,9 @@ the protocol gap (legacy − fair, Welch interval, ranks under each protocol) wh
 exist.
 Per suite and across all benchmarks: the Friedman / Iman–Davenport test, the post-hoc
 comparisons, tie groups, letters, Arena ranks, rank intervals and which methods and benchmarks
-were left out for incomplete coverage. Written with `harness.stats.dumps`: the same store gives
+were left out for incomplete coverage, and the aggregates (mean, median, IQM, optimality gap)
+with their stratified-bootstrap intervals. Per time-to-result suite: scores, speedups and times
+to target with their bootstrap intervals. Written with `harness.stats.dumps`: the same store gives
 byte-identical text (no build time inside); non-finite numbers are ``null``.
 """
 
@@ -17,6 +19,7 @@ from typing import Any
 from harness.stats import dumps, to_jsonable
 from leaderboard.cross_view import CrossView
 from leaderboard.tables import gap_records
+from leaderboard.ttr_view import ttr_records
 from leaderboard.view import BenchmarkView, SiteView
 
 
@@ -44,6 +47,22 @@ def _cross(view: CrossView | None) -> dict[str, Any] | None:
         "message": view.message,
         "analysis": view.result,
         "rank_intervals": view.rank_intervals,
+        "aggregates": _aggregates(view),
+    }
+
+
+def _aggregates(view: CrossView) -> dict[str, Any] | None:
+    """Mean, median, IQM and optimality gap with stratified-bootstrap intervals."""
+    aggregates = view.aggregates
+    if aggregates is None:
+        return None
+    return {
+        "aggregates": list(aggregates.aggregates), "message": aggregates.message,
+        "methods": {
+            row.method: {a: {"point": p, "ci_low": lo, "ci_high": hi} for a, p, lo, hi in zip(
+                aggregates.aggregates, row.points, row.ci_lows, row.ci_highs, strict=True)}
+            for row in aggregates.rows
+        },
     }
 
 
@@ -57,6 +76,11 @@ def stats_document(site: SiteView) -> dict[str, Any]:
             {"suite": suite.name, "comparison": _cross(suite.cross)} for suite in site.suites
         ],
         "across_all_benchmarks": _cross(site.cross),
+        "time_to_result": [
+            {"suite": ttr.name, "suite_version": ttr.version, "reference": ttr.reference,
+             "bootstrap": "percentile, over studies", "rows": ttr_records(ttr)}
+            for ttr in site.ttr_suites
+        ],
     })
 
 

@@ -19,6 +19,12 @@ runs of legacy test-set tuning feed the benchmark's protocol-gap section alone
 the stability-gap figure (`leaderboard.stability`) and, where the benchmark has a non-continual
 reference, each method's intransigence as a secondary column (`leaderboard.reference`). A row is
 `leaderboard.rows`.
+
+Suites of the time-to-result family (training algorithms timed to a target,
+`leaderboard.ttr_results.is_ttr_suite`) have no such tables: each gets a `TTRSuiteView`
+(`leaderboard.ttr_view`) and stays out of the continual suites and the comparison across all
+benchmarks. NEVIS-like streams (runs with a ``nevis_tasks`` curve) likewise get a
+`NevisSuiteView` (`leaderboard.nevis_view`).
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from leaderboard.cross_view import CrossView, cross_view
 from leaderboard.current import CurrentResults, is_continual, select_current
 from leaderboard.figures import ACCURACY_MATRIX, PlotSpec, benchmark_plots, mean_matrix_of
 from leaderboard.method_view import MethodView, method_views
+from leaderboard.nevis_view import NEVIS_TASKS, NevisSuiteView, is_nevis_suite, nevis_suite_view
 from leaderboard.paths import benchmark_slug, method_hrefs, slugify, suite_href
 from leaderboard.protocol_gap import ProtocolGapView, protocol_gap_view
 from leaderboard.reference import INTRANSIGENCE, intransigence_per_seed, reference_method
@@ -54,6 +61,8 @@ from leaderboard.rows import (
 )
 from leaderboard.settings import StatSettings, metric_label, scenario_label, scenario_sort_key
 from leaderboard.stability import CONTINUAL_EVAL, mean_trace_of, stability_plot
+from leaderboard.ttr_results import EVAL_TRACE, is_ttr_suite
+from leaderboard.ttr_view import TTRSuiteView, ttr_suite_view
 
 __all__ = [
     "BenchmarkView", "BuildStamp", "MethodRow", "SiteView", "SuiteView", "VersusBest",
@@ -127,6 +136,8 @@ class SiteView:
     num_runs: int
     current: CurrentResults = field(repr=False, compare=False)
     cross: CrossView | None = None  # across every benchmark; None with fewer than two
+    ttr_suites: tuple[TTRSuiteView, ...] = ()  # time-to-result suites (`leaderboard.ttr_view`)
+    nevis_suites: tuple[NevisSuiteView, ...] = ()  # NEVIS-like streams (`leaderboard.nevis_view`)
 
     @property
     def is_empty(self) -> bool:
@@ -153,21 +164,35 @@ def build_site_view(
     ]
     curves = {name: store.curves_for(name) for name in (ACCURACY_MATRIX, CONTINUAL_EVAL)}
     hrefs = method_hrefs(current.hashes)
-    suites = tuple(
-        _suite_view(suite, current, decisions, curves, hrefs, settings)
-        for suite in sorted(current.suite_versions)
-        # a suite whose newest version only has runs of stale hashes has nothing to show
-        if (current.runs["suite"] == suite).any()
+    # a suite whose newest version only has runs of stale hashes has nothing to show
+    shown = [s for s in sorted(current.suite_versions) if (current.runs["suite"] == s).any()]
+    timed = {s for s in shown
+             if is_ttr_suite(current.runs[current.runs["suite"] == s], current.metadata)}
+    stream_curves = store.curves_for(NEVIS_TASKS)
+    streams = {s for s in shown
+               if is_nevis_suite(current.runs[current.runs["suite"] == s], stream_curves)}
+    nevis_suites = tuple(nevis_suite_view(s, current.suite_versions[s],
+                                          current.runs[current.runs["suite"] == s],
+                                          stream_curves, decisions, hrefs) for s in sorted(streams))
+    suites = tuple(_suite_view(suite, current, decisions, curves, hrefs, settings)
+                   for suite in shown if suite not in timed | streams)
+    traces = store.curves_for(EVAL_TRACE) if timed else {}
+    ttr_suites = tuple(
+        ttr_suite_view(s, current.suite_versions[s], current.runs[current.runs["suite"] == s],
+                       traces, hrefs, settings)
+        for s in sorted(timed)
     )
     stamp = BuildStamp(__version__, built_at, release or "unreleased")
     methods = method_views(current, decisions, hrefs, settings)
     across = cross_view(
-        current.runs, current, hrefs, settings, scope="all benchmarks", slug="across-all",
+        current.runs[~current.runs["suite"].isin(timed | streams)], current, hrefs, settings,
+        scope="all benchmarks", slug="across-all",
         title=lambda suite, scenario: f"{suite} · {scenario_label(scenario)}",
     )
     return SiteView(
         stamp=stamp, settings=settings, suites=suites, methods=methods,
-        num_runs=len(current.runs), current=current, cross=across,
+        num_runs=len(current.runs), current=current, cross=across, ttr_suites=ttr_suites,
+        nevis_suites=nevis_suites,
     )
 
 

@@ -9,7 +9,9 @@ import subprocess
 import sys
 import time
 
+from harness.data.cache import DatasetCache
 from tests.conftest import LEARNER_HEAD, make_method, write_tiny_suite
+from tests.faults.common import processes_with_env
 
 # Sleeps in every task so the evaluation is long enough to be killed in the middle.
 SLOW = LEARNER_HEAD + """
@@ -24,9 +26,12 @@ SLOW = LEARNER_HEAD + """
 
 
 def evaluate_command(tmp_path):
+    # Unsandboxed: this test follows the zygote and its forked workers by their environment,
+    # which a sandboxed worker does not inherit (tests/faults covers kills in both modes).
     return [sys.executable, "-m", "harness", "evaluate", "--suite",
             str(write_tiny_suite(tmp_path)), "--submissions", str(tmp_path / "methods"),
-            "--store", str(tmp_path / "r.db"), "--jobs", "2", "--seeds", "4", "--trials", "2"]
+            "--store", str(tmp_path / "r.db"), "--jobs", "2", "--seeds", "4", "--trials", "2",
+            "--no-sandbox"]
 
 
 def finished_runs(db_path):
@@ -39,21 +44,6 @@ def finished_runs(db_path):
             return {}
 
 
-def processes_with_env(marker: str) -> list[int]:
-    """Pids (other than ours) whose environment holds `marker`: the harness, zygote, workers."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{entry}/environ", "rb") as f:
-                if marker.encode() in f.read().split(b"\0"):
-                    found.append(int(entry))
-        except OSError:
-            continue
-    return found
-
-
 def test_sigkill_mid_evaluation_then_resume(tmp_path, tiny_cache):
     for name in ("slow-a", "slow-b"):
         make_method(tmp_path / "methods", name, SLOW)
@@ -61,7 +51,7 @@ def test_sigkill_mid_evaluation_then_resume(tmp_path, tiny_cache):
     marker = f"HARNESS_TEST_KILLED_RUN={tmp_path}"
     env = {**os.environ, "HARNESS_CACHE_DIR": str(tiny_cache.root),
            marker.split("=")[0]: str(tmp_path)}
-    tiny_cache.get("textures")  # generate the data first, so the kill lands among the runs
+    DatasetCache(tiny_cache.root).get("textures")  # the CLI's data, prepared before the kill
     proc = subprocess.Popen(evaluate_command(tmp_path), env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 240

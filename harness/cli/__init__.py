@@ -8,6 +8,7 @@ does argument parsing only and calls a plain library function that tests call di
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 
@@ -21,6 +22,7 @@ SUBCOMMANDS = {
     "submissions": "harness.cli.submissions",
     "results": "harness.cli.results",
     "data": "harness.cli.data",
+    "calibrate": "harness.cli.calibrate",
     "leaderboard": "leaderboard.cli",
 }
 
@@ -45,6 +47,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args))
     except UserError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        where = f" writing {exc.filename}" if exc.filename else ""
+        print(f"harness: error: no space left on the disk{where}; every finished run is kept: "
+              "free space and re-run the same command to resume", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("harness: interrupted; finished runs are saved, re-run to resume.", file=sys.stderr)

@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 
 import torch
 
+from harness.data.augment import BatchAugmenter
 from harness.errors import BudgetExceededError
 
 PRENORMALIZE_MAX_BYTES = 512 * 2**20
@@ -43,7 +44,7 @@ class DeviceTaskData:
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, *, batch_size: int,
                  num_epochs: int, normalize: Normalizer, generator: torch.Generator,
                  instrument: Callable[[int], AbstractContextManager] | None = None,
-                 augment: Callable[[torch.Tensor], torch.Tensor] | None = None):
+                 augment: BatchAugmenter | None = None):
         if len(images) != len(labels):
             raise ValueError(f"{len(images)} images but {len(labels)} labels")
         self.images = images
@@ -79,13 +80,14 @@ class DeviceTaskData:
     def _batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         device = self.images.device
         step = 0
-        for _ in range(self.num_epochs):
+        for epoch in range(self.num_epochs):
             order = torch.randperm(self.num_samples, generator=self._generator).to(device)
             for start in range(0, self.num_samples, self.batch_size):
                 index = order[start:start + self.batch_size]
                 self.samples_yielded += len(index)
                 x = self._normalize(self.images[index])
-                batch = (x if self._augment is None else self._augment(x)), self.labels[index]
+                batch = (x if self._augment is None else self._augment(x, index, epoch)), \
+                    self.labels[index]
                 if self._instrument is None:
                     yield batch
                 else:

@@ -110,6 +110,10 @@ def accuracy_matrix(predictions: np.ndarray, plan: ScenarioPlan) -> np.ndarray:
 
 def execute(job: RunJob, scratch_root: Path | None = None) -> RunResult:
     """Run `job` in a fresh worker process and return its result (never raises)."""
+    if job.payload.get("api") == "nevis":  # resumable stream runs keep their scratch folder
+        from harness.nevis.execute import execute_stream
+
+        return execute_stream(job)
     started_at, start = utc_now(), time.perf_counter()
     scratch = Path(tempfile.mkdtemp(prefix=f"harness-{job.spec.key[:12]}-", dir=scratch_root))
     try:

@@ -7,7 +7,11 @@ first use) and the worker module. A plain `python -m` start costs 3–10 s of im
 parent's data (labels, store), and every worker starts from the same clean state.
 
 A worker leads its own session, so a kill takes any children it spawned along. Its stdout and
-stderr go to `worker.log` in its scratch folder.
+stderr go to `worker.log` in its scratch folder. Every worker is confined by resource limits
+(`harness.runner.sandbox.confine`); with the sandbox on (and bubblewrap working) a worker is
+instead a fresh process inside a bwrap sandbox (`sandbox.SandboxedWorker`; why not forked:
+see that module). How workers start is process-wide (`configure`), set by the executor, because
+`execute` — the parent side of a run, which Ray also calls on remote nodes — creates them.
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from harness.runner.sandbox import ResourceLimits, SandboxedWorker, sandbox_available
 
 # Exit code reported for workers whose zygote died under them.
 ZYGOTE_LOST = -int(signal.SIGKILL)
@@ -55,8 +62,9 @@ class _Zygote:
             self.alive = False
             self._cond.notify_all()
 
-    def start(self, scratch: Path) -> int:
-        request = json.dumps({"scratch": str(scratch), "env": dict(os.environ)})
+    def start(self, scratch: Path, limits: ResourceLimits) -> int:
+        request = json.dumps({"scratch": str(scratch), "env": dict(os.environ),
+                              "limits": limits.to_json()})
         with self._request_lock, self._cond:
             self.proc.stdin.write(request + "\n")
             self.proc.stdin.flush()
@@ -97,21 +105,64 @@ def _get_zygote() -> _Zygote:
         return _zygote
 
 
+@dataclass(frozen=True)
+class WorkerSettings:
+    """How this process starts workers. `sandbox`: under bubblewrap where it works (else
+    forked from the zygote, after a one-line note); `limits`: every worker's resource limits."""
+
+    sandbox: bool = False
+    limits: ResourceLimits = field(default_factory=lambda: ResourceLimits.for_jobs(1))
+
+
+_settings = WorkerSettings()
+
+
+def configure(settings: WorkerSettings) -> None:
+    """Set how workers started from now on (in this process) are confined."""
+    global _settings
+    _settings = settings
+
+
+def current_settings() -> WorkerSettings:
+    return _settings
+
+
 class Worker:
-    """A running worker process."""
+    """A running worker process: forked from the zygote, or fresh inside the sandbox."""
 
     def __init__(self, scratch: Path):
-        self._zygote = _get_zygote()
-        self.pid = self._zygote.start(scratch)
+        job = json.loads((scratch / "job.json").read_text())
+        settings = _settings
+        limits = settings.limits.for_device(job["device"])
         self.exitcode: int | None = None
+        self._zygote: _Zygote | None = None
+        self._sandboxed: SandboxedWorker | None = None
+        if settings.sandbox and sandbox_available():
+            self._sandboxed = SandboxedWorker(scratch, job, limits)
+            self.pid = self._sandboxed.pid
+        else:
+            self._zygote = _get_zygote()
+            self.pid = self._zygote.start(scratch, limits)
 
     def join(self, timeout_s: float) -> int | None:
-        if self.exitcode is None:
-            self.exitcode = self._zygote.exit_code(self.pid, timeout_s)
+        if self.exitcode is not None:
+            return self.exitcode
+        if self._sandboxed is not None:
+            code = self._sandboxed.wait(timeout_s)
+        else:
+            code = self._zygote.exit_code(self.pid, timeout_s)
+        # Another thread may be waiting too (a watchdog and the main loop); the first to see
+        # the exit code keeps it, a later timeout never overwrites it with None.
+        if code is not None:
+            self.exitcode = code
         return self.exitcode
 
     def kill(self) -> None:
         """SIGKILL the worker's whole process group, then wait for it to be reaped."""
+        if self._sandboxed is not None:
+            self._sandboxed.kill()
+            self.exitcode = self._sandboxed.wait(timeout_s=0)
+            return
         for kill in (os.killpg, os.kill):  # before setsid() the group does not exist yet
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 kill(self.pid, signal.SIGKILL)

@@ -1,8 +1,10 @@
-"""Parent side of a time-to-result run: score the validation predictions of every evaluation.
+"""Parent side of a time-to-result run: score the validation outputs of every evaluation.
 
-The worker returns predicted labels at each evaluation and the submission time it was taken
-at; here they become accuracies against the labels only the parent holds, and the run's
-time-to-target (`inf` if the target was not met within the workload's max runtime).
+The worker returns, at each evaluation, one output per validation example (a predicted class,
+a click probability, a sequence's loss, an image's SSIM: `harness.metrics.validation`) and the
+submission time it was taken at; here they become the workload's metric against the labels only
+the parent holds, and the run's time-to-target (`inf` if the target was not met within the
+workload's max runtime), in the metric's direction (lower is better for losses).
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from typing import Any
 import numpy as np
 
 from harness.metrics.time_to_result import time_to_target
+from harness.metrics.validation import metric_series
 from harness.runner.result import RunStatus
+from harness.ttr_kinds import WorkloadKind, higher_is_better
 
 
 @dataclass(frozen=True)
@@ -24,22 +28,30 @@ class TTRPlan:
     eval_labels: np.ndarray
     target: float
     max_runtime_s: float
+    kind: WorkloadKind = WorkloadKind.CLASSIFICATION
+    metric: str = "accuracy"
 
 
 def score_ttr(plan: TTRPlan, scratch: Path, worker: dict[str, Any]):
-    predictions = np.load(scratch / "eval_predictions.npy").astype(np.int64)
+    outputs = np.load(scratch / "eval_predictions.npy")
     times = np.asarray(worker["eval_submission_times_s"], dtype=float)
-    if predictions.shape != (len(times), len(plan.eval_labels)):
-        return (RunStatus.FAILED, f"worker wrote predictions of shape {predictions.shape}, "
-                f"not {(len(times), len(plan.eval_labels))}", {}, {})
-    accuracy = (predictions == plan.eval_labels[None, :]).mean(axis=1)
-    reached = time_to_target(times, accuracy, plan.target, higher_is_better=True,
+    expected = (len(times), len(plan.eval_labels))
+    if outputs.shape != expected:
+        return (RunStatus.FAILED, f"worker wrote predictions of shape {outputs.shape}, "
+                f"not {expected}", {}, {})
+    if not np.isfinite(outputs).all():
+        return (RunStatus.FAILED, "the validation metric became non-finite; the training "
+                "algorithm diverged", {}, {})
+    values = metric_series(plan.kind, plan.metric, outputs, plan.eval_labels)
+    higher = higher_is_better(plan.kind, plan.metric)
+    reached = time_to_target(times, values, plan.target, higher_is_better=higher,
                              max_runtime_s=plan.max_runtime_s)
+    best = float(values.max() if higher else values.min())
     total = worker["submission_time_s"] + worker["eval_time_s"]
     metrics = {
         "time_to_target_s": reached,
         "reached_target": float(np.isfinite(reached)),
-        "best_accuracy": float(accuracy.max()),
+        "best_metric": best,
         "submission_time_s": float(worker["submission_time_s"]),
         "eval_time_s": float(worker["eval_time_s"]),
         "eval_share": float(worker["eval_time_s"] / total) if total else 0.0,
@@ -47,6 +59,12 @@ def score_ttr(plan: TTRPlan, scratch: Path, worker: dict[str, Any]):
         "step_time_median_s": float(worker["step_time_median_s"]),
         "timing_noise": float(worker["timing_noise"]),
     }
-    curves = {"eval_trace": {"time_s": times.round(6).tolist(), "step": worker["eval_steps"],
-                             "accuracy": accuracy.round(6).tolist()}}
+    if plan.kind is WorkloadKind.CLASSIFICATION:
+        metrics["best_accuracy"] = best
+    trace = {"time_s": times.round(6).tolist(), "step": worker["eval_steps"],
+             "metric": plan.metric, "higher_is_better": higher,
+             "value": values.round(6).tolist()}
+    if plan.kind is WorkloadKind.CLASSIFICATION:
+        trace["accuracy"] = trace["value"]
+    curves = {"eval_trace": trace}
     return RunStatus.OK, "", metrics, curves

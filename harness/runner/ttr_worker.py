@@ -7,8 +7,9 @@ predictions); the parent scores them, so validation labels never enter the worke
 goes on until `max_runtime_s` of submission time: time-to-target is read off the trace by the
 parent (the first evaluation meeting the target), which gives the same score as stopping there.
 
-The workload reaches the submission as a `WorkloadHandle` with no name; its loss is a closure
-built by `_classification_loss`, whose name says nothing about the workload.
+The workload reaches the submission as a `WorkloadHandle` with no name; its data, model, loss
+and evaluation come from `harness.runner.ttr_tasks` by the workload's kind (classification,
+language model, click-through, reconstruction), and the loss's name says nothing about which.
 """
 
 from __future__ import annotations
@@ -22,13 +23,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
-from torch.nn import functional as F
 
-from harness.api import Batch, TrainingAlgorithm, WorkloadHandle
-from harness.data.batches import Normalizer
+from harness.api import TrainingAlgorithm, WorkloadHandle
 from harness.errors import SubmissionFailure
-from harness.models import backbone_factory
+from harness.runner.ttr_tasks import Task, load_task
+from harness.ttr_kinds import WorkloadKind
+from harness.ttr_models import build_model
 
 
 def load_algorithm_class(submission_dir: Path) -> type[TrainingAlgorithm]:
@@ -41,13 +41,6 @@ def load_algorithm_class(submission_dir: Path) -> type[TrainingAlgorithm]:
     if not (isinstance(algorithm, type) and issubclass(algorithm, TrainingAlgorithm)):
         raise SubmissionFailure("submission.py must define `class Algorithm(TrainingAlgorithm)`")
     return algorithm
-
-
-def _classification_loss():
-    def loss(model: nn.Module, batch: Batch) -> torch.Tensor:
-        inputs, targets = batch
-        return F.cross_entropy(model(inputs), targets)
-    return loss
 
 
 class _SubmissionClock:
@@ -76,16 +69,13 @@ def run_ttr_job(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
     algorithm = load_algorithm_class(Path(job["submission_dir"]))(dict(job["hparams"]))
     device = torch.device(job["device"])
     w = job["workload"]
-    normalize = Normalizer(w["mean"], w["std"], device)
-    images = normalize(torch.from_numpy(np.load(job["train_images"])).to(device))
-    labels = torch.from_numpy(np.load(job["train_labels"])).to(device)
-    eval_inputs = normalize(torch.from_numpy(np.load(job["eval_inputs"])).to(device))
+    task = load_task(job, device)
     (scratch / "ready").touch()
 
-    model = backbone_factory(w["model"], tuple(w["input_shape"]), w["num_outputs"],
-                             **w["model_options"])().to(device)
+    kind = WorkloadKind(w.get("kind", WorkloadKind.CLASSIFICATION.value))
+    model = build_model(kind, w["model"], w, w["model_options"]).to(device)
     handle = WorkloadHandle(
-        loss=_classification_loss(),
+        loss=task.loss,
         param_shapes={n: tuple(p.shape) for n, p in model.named_parameters()},
         step_hint=w["step_hint"], max_runtime_s=w["max_runtime_s"], device=device,
         generator=torch.Generator().manual_seed(job["seed"]),
@@ -94,11 +84,12 @@ def run_ttr_job(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
     if batch_size < 1:
         raise SubmissionFailure(f"batch_size() returned {batch_size}; it must be >= 1")
     algorithm.init(handle, model)
-    return _train(job, scratch, algorithm, model, (images, labels), eval_inputs, batch_size)
+    return _train(job, scratch, algorithm, model, task, batch_size)
 
 
-def _train(job, scratch, algorithm, model, train, eval_inputs, batch_size) -> dict[str, Any]:
-    w, device = job["workload"], eval_inputs.device
+def _train(job, scratch, algorithm, model, task: Task, batch_size: int) -> dict[str, Any]:
+    w, train = job["workload"], task.train
+    device = train[0].device
     clock = _SubmissionClock(device)
     order_gen = torch.Generator().manual_seed(job["seed"] * 1_000_003)
     rows, times, steps, step_times = [], [], [], []
@@ -107,7 +98,7 @@ def _train(job, scratch, algorithm, model, train, eval_inputs, batch_size) -> di
         if clock.total_s >= next_eval_s or clock.total_s >= w["max_runtime_s"]:
             clock.timed(algorithm.prepare_for_eval)
             start = time.perf_counter()
-            rows.append(_predict(model, eval_inputs, job["eval_batch_size"], step))
+            rows.append(task.evaluate(model, job["eval_batch_size"], step))
             eval_time_s += time.perf_counter() - start
             times.append(clock.total_s)
             steps.append(step)
@@ -117,7 +108,7 @@ def _train(job, scratch, algorithm, model, train, eval_inputs, batch_size) -> di
         if len(order) < batch_size:
             order = torch.randperm(len(train[0]), generator=order_gen).to(device)
         index, order = order[:batch_size], order[batch_size:]
-        batch = (train[0][index], train[1][index])
+        batch = task.to_batch(tuple(t[index] for t in train))
         selected, select_s = clock.timed(algorithm.select_batch, batch, step)
         _, step_s = clock.timed(algorithm.step, selected, step)
         step_times.append(select_s + step_s)
@@ -130,17 +121,3 @@ def _train(job, scratch, algorithm, model, train, eval_inputs, batch_size) -> di
             "step_time_median_s": median,
             "timing_noise": (p90 - median) / median if median else 0.0}
 
-
-def _predict(model: nn.Module, inputs: torch.Tensor, batch_size: int, step: int) -> np.ndarray:
-    was_training = model.training
-    model.eval()
-    predictions = []
-    with torch.inference_mode():
-        for start in range(0, len(inputs), batch_size):
-            logits = model(inputs[start:start + batch_size])
-            if not torch.isfinite(logits).all():
-                raise SubmissionFailure(f"the model's outputs became non-finite by step {step}; "
-                                        "the training algorithm diverged")
-            predictions.append(logits.argmax(dim=1).cpu())
-    model.train(was_training)
-    return torch.cat(predictions).numpy().astype(np.int16)

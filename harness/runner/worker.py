@@ -191,7 +191,8 @@ class _Run:
             batch_size=budget.batch_size, num_epochs=budget.epochs_per_task,
             normalize=self.normalize, instrument=instrument,
             augment=augmenter(tuple(Augmentation(a) for a in job.get("augment", [])),
-                              torch.Generator().manual_seed(job["seed"] * 1_000_003 + t + 7)),
+                              torch.Generator().manual_seed(job["seed"] * 1_000_003 + t + 7),
+                              num_samples=len(indices)),
             # Batch order depends on seed and task only: every method sees the same batches.
             generator=torch.Generator().manual_seed(job["seed"] * 1_000_003 + t),
         )
@@ -256,6 +257,10 @@ def main(argv: list[str]) -> int:
             from harness.runner.ttr_worker import run_ttr_job
 
             measured = run_ttr_job(job, scratch)
+        elif job.get("api") == "nevis":
+            from harness.nevis.worker import run_stream_job
+
+            measured = run_stream_job(job, scratch)
         else:
             measured = run_job(job, scratch)
         result: dict[str, Any] = {"status": "ok", **measured}

@@ -3,7 +3,8 @@
 Started by the harness as ``python -m harness.runner.zygote``. Protocol over its pipes, one JSON
 object per line:
 
-- stdin  ``{"scratch": PATH, "env": {...}}``  → fork a worker for the job in PATH
+- stdin  ``{"scratch": PATH, "env": {...}, "limits": JSON}``  → fork a worker for the job in
+  PATH, confined by those `ResourceLimits`
 - stdout ``{"started": PID}``                  (in request order)
 - stdout ``{"exited": PID, "code": N}``        (N < 0: killed by signal -N)
 
@@ -14,16 +15,20 @@ children in one loop, and exits when stdin closes (the harness went away); worke
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
 import sys
 
-PRELOAD = ("torch", "torch._dynamo", "torch.optim", "numpy", "harness.runner.worker")
+PRELOAD = ("torch", "torch._dynamo", "torch.optim", "numpy", "harness.runner.worker",
+           "harness.runner.sandbox")
 
 
 def _child(request: dict) -> None:
-    """In the forked worker: new session, log redirection, the caller's environment, run."""
+    """In the forked worker: new session, log redirection, the caller's environment, limits,
+    run. Never returns: whatever happens, the child ends here (not back in the zygote's loop)."""
+    code = 70
     try:
         os.setsid()
         scratch = request["scratch"]
@@ -35,17 +40,23 @@ def _child(request: dict) -> None:
         os.dup2(log_fd, 2)
         os.environ.clear()
         os.environ.update(request["env"])
+        from harness.runner.sandbox import ResourceLimits, confine
+
+        confine(ResourceLimits.from_json(request["limits"]))
         from harness.runner.worker import main
 
         code = main([scratch])
     except BaseException:  # noqa: BLE001 - nothing may escape into the zygote's loop
-        import traceback
+        with contextlib.suppress(BaseException):
+            import traceback
 
-        traceback.print_exc()
+            traceback.print_exc()
         code = 70
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    finally:
+        with contextlib.suppress(BaseException):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
 
 
 def _reap(out) -> None:

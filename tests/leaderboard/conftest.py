@@ -299,3 +299,96 @@ def cross_site(cross_store: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     from leaderboard.build import build_site
 
     return build_site(cross_store, tmp_path_factory.mktemp("cross-out") / "site").parent
+
+
+# --- a store in two states, for releases and their changelog ----------------------------------
+
+RELEASE_SUITE = "rel"
+TTR_SUITE = "ttr-tiny"
+# v1: alpha > beta (tied) > gamma. v2 adds newer hashes: beta's new seeds pass alpha within
+# noise (a rank swap that is not significant), gamma improves significantly but keeps rank 3,
+# delta is new; and a time-to-result suite appears.
+RELEASE_V1 = {
+    "alpha": [0.80, 0.81, 0.79, 0.82, 0.78],
+    "beta": [0.795, 0.805, 0.785, 0.815, 0.79],
+    "gamma": [0.50, 0.52, 0.48, 0.51, 0.49],
+}
+RELEASE_V2 = {
+    "beta": [0.802, 0.812, 0.792, 0.822, 0.80],
+    "gamma": [0.65, 0.66, 0.64, 0.67, 0.63],
+    "delta": [0.60, 0.61, 0.59, 0.62, 0.58],
+}
+# time-to-result: method -> workload -> per-study (trial 0, trial 1) times to target (s)
+TTR_TIMES = {
+    "nadamw": {"w-cnn": [(4.0, 5.0), (4.4, 6.0)], "w-mlp": [(2.0, 3.0), (2.2, 2.5)]},
+    "fast-opt": {"w-cnn": [(2.0, 2.5), (2.4, 2.1)], "w-mlp": [(1.0, 1.5), (1.1, 9.0)]},
+}
+
+
+def _release_run(suite: str, version: str, scenario: str, name: str, digest: str, seed: int,
+                 metrics: dict, curves: dict | None = None, *, study: int = 0, trial: int = -1,
+                 finished_at: str) -> RunResult:
+    spec = RunSpec(suite=suite, suite_version=version, scenario=scenario, phase=Phase.EVALUATE,
+                   submission=name, submission_hash=digest, hparams={"lr": 0.1}, seed=seed,
+                   trial=trial, study=study)
+    return RunResult(spec=spec, status=RunStatus.OK, metrics=metrics, curves=curves or {},
+                     wall_time_s=1.0, finished_at=finished_at, hardware=HARDWARE,
+                     harness_version="0.1.0")
+
+
+def _ttr_trace(time_s: float) -> dict:
+    """Accuracy rising linearly to the target 0.8 at `time_s`, evaluated every 0.5 s."""
+    times = [round(0.5 * k, 6) for k in range(int(time_s / 0.5) + 2)]
+    return {"time_s": times, "step": [10 * k for k in range(len(times))],
+            "accuracy": [round(min(0.9, 0.8 * t / time_s), 6) for t in times]}
+
+
+def write_release_store(path: Path, state: int) -> Path:
+    """The release fixture store in `state` 1 (v1) or 2 (v1 plus the v2 changes)."""
+    scores = RELEASE_V1 if state == 1 else RELEASE_V2
+    stamp = f"2025-0{state}-01T12:00:00+00:00"
+    with Store(path) as store:
+        for name, values in scores.items():
+            digest = f"{name}-hash-{state}"
+            store.write_submission(name, digest, {"name": name, "description": name,
+                                                  "api": "continual", "continual": True})
+            for seed, value in enumerate(values):
+                store.write_run(_release_run(RELEASE_SUITE, "1", "class", name, digest, seed,
+                                             {"final_avg_acc": value}, finished_at=stamp))
+        if state == 1:
+            return path
+        for name, workloads in TTR_TIMES.items():
+            store.write_submission(name, f"{name}-hash", {
+                "name": name, "description": name, "api": "training-algorithm"})
+            for workload, studies in workloads.items():
+                for study, trials in enumerate(studies):
+                    for trial, time_s in enumerate(trials):
+                        store.write_run(_release_run(
+                            TTR_SUITE, "1", workload, name, f"{name}-hash",
+                            1000 * study + trial, {"time_to_target_s": time_s},
+                            {"eval_trace": _ttr_trace(time_s)}, study=study, trial=trial,
+                            finished_at=stamp))
+    return path
+
+
+@pytest.fixture(scope="session")
+def release_tree(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """Releases v1 and v2 of the release store built into one tree; `latest_after_v2` maps
+    each file of latest/ right after v2 to its bytes, `v1_files` the same for releases/v1
+    before v2 was built; then latest/ is refreshed by an unreleased build."""
+    from leaderboard.releases import build_latest, build_release
+
+    root = tmp_path_factory.mktemp("releases")
+    store, out = root / "harness.db", root / "site"
+
+    def snapshot(folder: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(folder)): p.read_bytes()
+                for p in sorted(folder.rglob("*")) if p.is_file()}
+
+    build_release(write_release_store(store, 1), out, "v1")
+    v1_files = snapshot(out / "releases" / "v1")
+    build_release(write_release_store(store, 2), out, "v2")
+    latest_after_v2 = snapshot(out / "latest")
+    build_latest(store, out)
+    return SimpleNamespace(root=out, store=store, v1_files=v1_files,
+                           latest_after_v2=latest_after_v2, snapshot=snapshot)

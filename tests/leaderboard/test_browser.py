@@ -130,9 +130,9 @@ def test_filtering_hides_rows_and_survives_a_reload(site, page):
     assert len(page.evaluate(_ROW_ORDER)) == 4 and ".q=" not in page.url
 
 
-def test_every_link_and_asset_on_every_page_resolves(site, page):
-    pages = sorted(site.rglob("*.html"))
-    assert len(pages) >= 7
+def _check_links(page, site: Path, pages: list[Path]) -> int:
+    """Open every page of `pages` and check each link and asset: it loads, is a file inside
+    `site` (a self-contained folder), and its #anchor exists. Return the number checked."""
     checked = 0
     for html_file in pages:
         page.goto(html_file.as_uri())
@@ -152,7 +152,40 @@ def test_every_link_and_asset_on_every_page_resolves(site, page):
                 anchor = unquote(parts.fragment).split("&")[0]
                 assert anchor in _ids(target), f"{where}: no anchor for {link['url']}"
             checked += 1
-    assert checked > 100
+    return checked
+
+
+def test_every_link_and_asset_on_every_page_resolves(site, page):
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) >= 7
+    assert _check_links(page, site, pages) > 100
+
+
+def test_a_release_and_latest_are_self_contained_folders(release_tree, page):
+    root = release_tree.root
+    for folder in (root / "releases" / "v2", root / "latest"):
+        pages = sorted(folder.rglob("*.html"))
+        assert {"changelog.html", "ttr-tiny.html", "rel.html"} <= {p.name for p in pages}
+        assert _check_links(page, folder, pages) > 30
+    assert _check_links(page, root, [root / "index.html"]) >= 6  # into releases/ and latest/
+
+
+def test_from_the_releases_index_to_a_changelog_and_a_time_to_result_page(release_tree, page):
+    page.goto((release_tree.root / "index.html").as_uri())
+    assert page.locator("#table-releases tbody tr").count() == 2
+    page.click('#table-releases a[href="releases/v2/changelog.html"]')
+    page.wait_for_url("**/releases/v2/changelog.html")
+    assert page.locator("h1").inner_text() == "Changes in release v2"
+    assert "passed alpha" in page.content()
+    page.click('nav a[href="suites/ttr-tiny.html"]')
+    page.wait_for_url("**/releases/v2/suites/ttr-tiny.html")
+    table = "table-ttr-tiny-time-to-result"
+    order = f"""() => Array.from(document.querySelectorAll('#{table} tbody tr'))
+      .filter(r => !r.hidden).map(r => r.dataset.method)"""
+    assert page.evaluate(order) == ["fast-opt", "nadamw"]
+    page.click(f"#{table} thead th:nth-child(3) button.sort")  # benchmark score, ascending
+    assert page.evaluate(order) == ["nadamw", "fast-opt"]
+    assert f"{table}.sort=2.asc" in page.url
 
 
 GAP_TABLE = "table-split-mnist-class-protocol-gap"

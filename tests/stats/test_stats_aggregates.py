@@ -43,3 +43,17 @@ def test_padded_bootstrap_only_draws_real_runs():
         scores, stats.aggregate_mean, rng=np.random.default_rng(0), reps=100
     )
     assert point == low == high == 3.0
+
+
+def test_vectorized_bootstrap_equals_the_per_replicate_aggregates():
+    from harness.stats.aggregates import _percentiles, _replicates
+
+    scores = np.random.default_rng(4).uniform(0.1, 1.2, size=(5, 7))
+    scores[3:, 2] = np.nan  # a task with fewer runs
+    estimates = stats.aggregate_interval_estimates({"m": scores}, rng=np.random.default_rng(1),
+                                                   reps=400)["m"]
+    replicates = list(_replicates(scores, np.random.default_rng(1), 400))
+    for name, function in stats.AGGREGATES.items():
+        low, high = _percentiles([function(r) for r in replicates], 0.95)
+        assert (estimates[name].ci_low, estimates[name].ci_high) == pytest.approx(
+            (low, high), rel=1e-12, abs=1e-12), name

@@ -1,0 +1,179 @@
+"""Time-to-result suites on the site: scores, speedups, intervals, held-out rule, pages.
+
+Known answers of the release fixture's time-to-result suite (`conftest.TTR_TIMES`, 2 studies
+of 2 trials; each study counts its fastest trial, each workload the median over studies):
+nadamw 4.2 s on w-cnn and 2.1 s on w-mlp; fast-opt 2.05 s and 1.05 s. fast-opt is fastest
+everywhere (score 1); nadamw's ratios 4.2/2.05 and 2 give score ((4 - 4.2/2.05) + 2) / 6, and
+fast-opt's speedup over nadamw is sqrt(4.2/2.05 · 2).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harness.store import Store
+from leaderboard.ttr_results import (
+    WorkloadInfo,
+    is_ttr_suite,
+    ttr_data,
+    ttr_statistics,
+    workload_layout,
+)
+from leaderboard.ttr_view import ttr_records
+from leaderboard.view import build_site_view
+
+NADAMW_SCORE = ((4 - 4.2 / 2.05) + 2) / 6
+FAST_SPEEDUP = math.sqrt(4.2 / 2.05 * 2)
+
+
+@pytest.fixture(scope="module")
+def site(release_tree):
+    with Store(release_tree.store) as store:
+        return build_site_view(store, built_at="2025-01-01 00:00 UTC")
+
+
+def _frame(rows):
+    return pd.DataFrame(rows, columns=["submission", "scenario", "study", "status",
+                                       "metric.time_to_target_s"])
+
+
+def test_ttr_suites_get_their_own_view_not_a_continual_table(site):
+    assert [s.name for s in site.suites] == ["rel"]
+    assert [s.name for s in site.ttr_suites] == ["ttr-tiny"]
+    ttr = site.ttr_suites[0]
+    rows = {r.method: r for r in ttr.rows}
+    assert [r.method for r in ttr.rows] == ["fast-opt", "nadamw"]
+    assert rows["fast-opt"].score == pytest.approx(1.0) and rows["fast-opt"].is_best
+    assert rows["nadamw"].score == pytest.approx(NADAMW_SCORE)
+    assert rows["fast-opt"].speedup == pytest.approx(FAST_SPEEDUP)
+    assert rows["nadamw"].speedup == pytest.approx(1.0) and ttr.reference == "nadamw"
+    cells = dict(zip([c.workload for c in ttr.columns], rows["nadamw"].cells, strict=True))
+    assert cells["w-cnn"].sort == pytest.approx(4.2) and cells["w-mlp"].sort == pytest.approx(2.1)
+    assert cells["w-cnn"].text.startswith("4.20 s [4.00, 4.40], n=2")
+    low, high = rows["nadamw"].score_ci
+    assert low <= rows["nadamw"].score <= high and high < 1.0  # never the fastest replicate
+    assert any("suite file of this version was not found" in n for n in ttr.notes)
+    times = ttr.times_plot.data
+    assert times["workloads"] == ["w-cnn", "w-mlp"] and times["labels"] == ["fast-opt", "nadamw"]
+    assert times["medians"] == [pytest.approx([2.05, 1.05]), pytest.approx([4.2, 2.1])]
+
+
+def test_the_held_out_rule_voids_a_base_workload_whose_variant_was_missed():
+    workloads = (WorkloadInfo("base", None, 0.8, 6.0), WorkloadInfo("var", "base", 0.7, 6.0),
+                 WorkloadInfo("other", None, 0.8, 6.0))
+    frame = _frame([
+        ("a", "base", 0, "ok", 1.0), ("a", "var", 0, "ok", math.inf), ("a", "other", 0, "ok", 2.0),
+        ("b", "base", 0, "ok", 2.0), ("b", "var", 0, "ok", 3.0), ("b", "other", 0, "failed", 1.0),
+    ])
+    data = ttr_data(frame, workloads, True)
+    stats = ttr_statistics(data, reference="b", rng=np.random.default_rng(0), reps=50,
+                           confidence=0.95)
+    # a: base voided by its missed variant, fastest on "other"; b: fastest on base, its
+    # "other" run failed (a miss)
+    assert stats.times.tolist() == [[math.inf, 2.0], [2.0, math.inf]]
+    assert stats.scores.tolist() == pytest.approx([0.5, 0.5])
+    assert math.isnan(stats.speedups[0])  # no workload both solved: undefined, never 0 or 1
+    assert stats.profile[:, 0].tolist() == [0.5, 0.5]
+
+
+def test_intervals_come_from_resampling_studies_and_are_reproducible():
+    workloads = (WorkloadInfo("w", None, None, None),)
+    frame = _frame([("a", "w", s, "ok", t) for s, t in enumerate([1.0, 2.0, 3.0])]
+                   + [("b", "w", s, "ok", t) for s, t in enumerate([2.0, 2.0, 2.0])])
+    data = ttr_data(frame, workloads, False)
+    first, second = (ttr_statistics(data, reference=None, rng=np.random.default_rng(7),
+                                    reps=200, confidence=0.9) for _ in range(2))
+    assert first.medians.tolist() == [[2.0], [2.0]]
+    assert first.median_ci[:, 0, 0].tolist() == [1.0, 3.0]  # spread of a's three studies
+    assert first.median_ci[:, 1, 0].tolist() == [2.0, 2.0]  # b never varies
+    assert np.array_equal(first.score_ci, second.score_ci) and first.speedups is None
+
+
+def test_the_suite_file_with_the_stored_version_gives_targets_and_variants(tmp_path):
+    import hashlib
+
+    text = ('name = "t"\napi = "training-algorithm"\n[[workload]]\nname = "w"\ntarget = 0.8\n'
+            '[[workload]]\nname = "w-v"\nvariant_of = "w"\ntarget = 0.7\n')
+    (tmp_path / "t.toml").write_text(text)
+    version = hashlib.sha256(text.encode()).hexdigest()[:12]
+    layout, known = workload_layout("t", version, ["w", "w-v", "extra"], [tmp_path])
+    assert known and [(w.name, w.variant_of, w.target) for w in layout] == [
+        ("w", None, 0.8), ("w-v", "w", 0.7), ("extra", None, None)]
+    layout, known = workload_layout("t", "other-version", ["w-v", "w"], [tmp_path])
+    assert not known and [w.variant_of for w in layout] == [None, None]
+
+
+def test_ttr_runs_are_recognised_by_api_or_metric():
+    frame = _frame([("x", "w", 0, "ok", 1.0)])
+    assert is_ttr_suite(frame, {"x": {"api": "training-algorithm"}})
+    assert is_ttr_suite(frame, {})
+    assert not is_ttr_suite(frame.drop(columns=["metric.time_to_target_s"]), {"x": {}})
+
+
+def test_the_page_downloads_and_figures(release_tree):
+    root = release_tree.root / "releases" / "v2"
+    page = (root / "suites/ttr-tiny.html").read_text()
+    assert 'id="table-ttr-tiny-time-to-result"' in page
+    for anchor in ("ttr-tiny-w-cnn", "ttr-tiny-w-mlp"):  # method pages link to these
+        assert f'id="{anchor}"' in page
+        svg = (root / f"plots/{anchor}-curves.svg").read_text()
+        assert "Validation accuracy against submission time" in svg  # alt text in the SVG
+    assert 'src="../plots/ttr-tiny-times.svg"' in page
+    profile = (root / "plots/ttr-tiny-profile.svg").read_text()
+    assert "#0072b2" in profile.lower() and "Performance profiles on ttr-tiny" in profile
+    assert 'href="ttr-tiny-w-cnn' not in page  # anchors, not files
+    assert 'href="#ttr-tiny-w-cnn"' in page
+    data = json.loads((root / "data/ttr-tiny-time-to-result.json").read_text())
+    assert data["rows"][0]["method"] == "fast-opt" and data["reference"] == "nadamw"
+    assert data["rows"][1]["score"] == pytest.approx(NADAMW_SCORE)
+    assert "ttr-tiny" in (root / "index.html").read_text()
+    method = (root / "methods/fast-opt.html").read_text()
+    assert "../suites/ttr-tiny.html#ttr-tiny-w-cnn" in method
+
+
+def test_records_hold_times_per_workload(site, release_tree):
+    records = ttr_records(site.ttr_suites[0])
+    assert records[1]["time_to_target_s.w-cnn"] == pytest.approx(4.2)
+    assert (records[1]["time_to_target_s.w-cnn.ci_low"],
+            records[1]["time_to_target_s.w-cnn.ci_high"]) == pytest.approx((4.0, 4.4))
+    assert records[0]["speedup_vs_reference"] == pytest.approx(FAST_SPEEDUP)
+    assert records[0]["speedup_ci_low"] <= FAST_SPEEDUP <= records[0]["speedup_ci_high"]
+    stats = json.loads((release_tree.root / "releases/v2/data/stats.json").read_text())
+    (suite,) = stats["time_to_result"]
+    assert suite["suite"] == "ttr-tiny" and suite["rows"][1]["score"] == pytest.approx(
+        NADAMW_SCORE)
+
+
+def test_a_missed_target_is_empty_in_csv_and_null_in_json():
+    from leaderboard.settings import StatSettings
+    from leaderboard.ttr_view import ttr_csv, ttr_json, ttr_suite_view
+
+    frame = _frame([("a", "w", 0, "ok", math.inf), ("b", "w", 0, "ok", 2.0)]).assign(
+        hardware_class="cpu", run_key=["k1", "k2"], trial=0)
+    view = ttr_suite_view("s", "1", frame, {}, {"a": "a.html", "b": "b.html"},
+                          StatSettings(bootstrap_reps=20))
+    assert [r.method for r in view.rows] == ["b", "a"] and view.reference is None
+    assert "not reached (n=1)" in view.rows[1].cells[0].text
+    csv = ttr_csv(view).splitlines()
+    assert csv[2].startswith("2,a,0.0,") and "inf" not in ttr_csv(view)
+    assert json.loads(ttr_json(view, StatSettings()))["rows"][1]["time_to_target_s.w"] is None
+    assert any("no runs here" in note for note in view.notes)  # no speedups without nadamw
+
+
+def test_a_tie_for_the_best_score_is_shared():
+    from leaderboard.settings import StatSettings
+    from leaderboard.ttr_view import ttr_suite_view
+
+    frame = _frame([("a", "w", 0, "ok", math.inf), ("b", "w", 0, "ok", math.inf)]).assign(
+        hardware_class="cpu", run_key=["k1", "k2"], trial=0)
+    view = ttr_suite_view("s", "1", frame, {}, {"a": "a.html", "b": "b.html"},
+                          StatSettings(bootstrap_reps=20))
+    assert [(r.rank, r.is_best) for r in view.rows] == [(1, True), (1, True)]
+    assert view.profile_plot.data["profile"] == [[0.0] * 121, [0.0] * 121]
+    assert view.times_plot.data["medians"] == [[None], [None]]
+    assert "w: a not reached, b not reached" in view.times_plot.alt

@@ -13,6 +13,8 @@ from harness.data.cache import DatasetCache
 REPO = Path(__file__).resolve().parent.parent
 TINY_SIZES = {"train": 24, "val": 8, "test": 8}
 
+# The caps equal TINY_SIZES, so runs are as small when a test's subprocess (the CLI) reads the
+# default-sized procedural data as when the test reads the tiny cache in process.
 TINY_SUITE = """
 name = "tiny"
 description = "Two tasks of two texture classes each; tests only."
@@ -40,12 +42,16 @@ dataset = "textures"
 classes = [4, 5, 6, 7]
 num_tasks = 2
 eval_split = "val"
+max_train_per_class = 24
+max_eval_per_class = 8
 
 [evaluation]
 dataset = "textures"
 classes = [0, 1, 2, 3]
 num_tasks = 2
 eval_split = "test"
+max_train_per_class = 24
+max_eval_per_class = 8
 """
 
 

@@ -12,6 +12,8 @@
    configuration with the lowest average dev-test error is chosen and the decision stored.
 4. **Evaluate**: the chosen configuration over `num_seeds` seeds on the test stream.
 
+Before any run, checkpoint folders no run will resume are swept (`sweep_run_folders`).
+
 Runs are keyed, stored and skipped like every other run; a stream run also checkpoints after
 every task (`harness.nevis.execute`), so a killed run resumes at its next task.
 """
@@ -25,12 +27,14 @@ from dataclasses import dataclass
 from harness.data.cache import DatasetCache
 from harness.errors import ConfigError, UserError
 from harness.evaluation import EvaluateOptions, EvaluationReport, Reporter, _PhaseRunner
+from harness.nevis.execute import sweep_run_folders
 from harness.nevis.pack import StreamPlan, pack_stream, plan_payload
 from harness.nevis.stream import NevisSuite, StreamTask
 from harness.nevis.tasks import MaterializedTask, TaskUnavailable, materialize
 from harness.protocol import evaluation_specs, tuning_specs
 from harness.runner.execute import RunJob
 from harness.runner.local import threads_per_job
+from harness.runner.result import RunStatus
 from harness.runner.spec import Phase, RunSpec
 from harness.store import Decision, Store
 from harness.submission import Submission
@@ -101,6 +105,11 @@ def evaluate_nevis(suite: NevisSuite, submissions: Sequence[Submission], store: 
         store.write_submission(sub.meta.name, sub.content_hash, sub.meta.to_json())
     report = EvaluationReport()
     report.notes += [f"{line}; the stream runs without it" for line in streams.unavailable]
+    finished = {k for k, status in store.statuses().items() if status is RunStatus.OK}
+    removed, freed = sweep_run_folders(cache.root, finished)
+    if removed:
+        report.notes.append(f"removed {removed} stream checkpoint folder(s) no run will resume "
+                            f"({freed / 2**20:.1f} MiB) from {cache.root / '.nevis-runs'}")
     if options.legacy_test_tuning:
         report.notes.append("--legacy-test-tuning does not apply to stream suites: their "
                             "tuning never sees the test stream; ignored")

@@ -6,8 +6,11 @@ worker or the whole harness is killed, the next `harness evaluate` of the same r
 re-run when the harness died; ``--retry-failed`` when the run was stored as failed) starts a
 worker in the same folder, which resumes at the next task. Stale files of the previous attempt
 (job, readiness marker, result, log) are removed first; the folder is deleted once the run
-succeeds. Scoring turns the worker's predictions into per-task errors against the labels only
-the parent holds (`harness.metrics.nevis`).
+succeeds. Folders no resume will ever need — of runs this store holds as succeeded, or untouched
+for `ABANDONED_AFTER_S` (a run whose method or suite has since changed gets a new key, so its
+old checkpoint is never read again) — are swept when a stream campaign starts
+(`sweep_run_folders`). Scoring turns the worker's predictions into per-task errors against the
+labels only the parent holds (`harness.metrics.nevis`).
 """
 
 from __future__ import annotations
@@ -27,10 +30,39 @@ from harness.runner.result import RunResult, RunStatus
 from harness.store import utc_now
 
 _STALE = ("job.json", "ready", "result.json", "result.json.tmp", "predictions.npy")
+# A folder idle this long belongs to a run nobody resumed: its method, suite or harness version
+# changed (a new run key), or its campaign was abandoned. Two weeks covers a paused campaign.
+ABANDONED_AFTER_S = 14 * 24 * 3600
+# A succeeded run's folder is normally deleted by its own harness; one left behind (the harness
+# died between scoring and cleaning up) is swept once it has been idle this long, so a second
+# harness still running the same key on the same store is never pulled from under its worker.
+FINISHED_IDLE_S = 3600
 
 
 def run_folder(root: Path, key: str) -> Path:
     return Path(root) / ".nevis-runs" / key
+
+
+def sweep_run_folders(root: Path, finished: set[str], now: float | None = None) -> tuple[int, int]:
+    """Delete stream run folders no resume needs; returns (folders removed, bytes freed).
+
+    `finished`: the run keys the current store holds as succeeded. A folder goes when its key
+    is finished and it has been idle `FINISHED_IDLE_S`, or when it has been idle
+    `ABANDONED_AFTER_S` whatever its key (it may belong to another store's campaign, which
+    would then start that run from its first task). Idle time is that of the newest file.
+    """
+    now = time.time() if now is None else now
+    removed = freed = 0
+    folders = Path(root) / ".nevis-runs"
+    for folder in sorted(folders.iterdir()) if folders.is_dir() else ():
+        files = [p for p in folder.rglob("*") if p.is_file()]
+        idle = now - max([folder.stat().st_mtime] + [p.stat().st_mtime for p in files])
+        if idle > ABANDONED_AFTER_S or (folder.name in finished and idle > FINISHED_IDLE_S):
+            size = sum(p.stat().st_size for p in files)
+            shutil.rmtree(folder, ignore_errors=True)
+            if not folder.exists():
+                removed, freed = removed + 1, freed + size
+    return removed, freed
 
 
 def execute_stream(job: RunJob) -> RunResult:

@@ -14,6 +14,7 @@ import pytest
 from harness.evaluation import EvaluateOptions
 from harness.nevis.evaluation import evaluate_nevis
 from harness.runner import execute
+from harness.runner.sandbox import sandbox_available
 from harness.runner.spec import Phase
 from harness.store import Store
 from harness.submission import load_submission
@@ -88,11 +89,18 @@ def _kill_after_first_checkpoint(root: Path, done: threading.Event) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("sandbox", [
+    False,
+    pytest.param(True, marks=pytest.mark.skipif(not sandbox_available(),
+                                                reason="bubblewrap (bwrap) is not usable here")),
+], ids=["zygote", "sandbox"])
 def test_a_killed_stream_resumes_at_the_next_task_with_identical_results(stream, cache,
-                                                                          tmp_path):
+                                                                          tmp_path, sandbox):
+    """Also under bubblewrap (the CLI's default), whose workers see only their scratch
+    folder as writable: the checkpoint must live there and survive the kill."""
     method = _self_tuning(make_method(tmp_path, "slow-finetune", SLOW_FINETUNE,
                                       base="nevis-finetune"))
-    uninterrupted, _ = _run(stream, [method], tmp_path / "a.db", cache)
+    uninterrupted, _ = _run(stream, [method], tmp_path / "a.db", cache, sandbox=sandbox)
     [reference] = uninterrupted.results
     assert reference.ok, reference.reason
     assert reference.curves["nevis_tasks"]["resumed_at"] == []
@@ -102,7 +110,7 @@ def test_a_killed_stream_resumes_at_the_next_task_with_identical_results(stream,
     watcher = threading.Thread(target=_kill_after_first_checkpoint, args=(cache.root, done))
     watcher.start()
     try:
-        killed, _ = _run(stream, [method], tmp_path / "b.db", cache)
+        killed, _ = _run(stream, [method], tmp_path / "b.db", cache, sandbox=sandbox)
     finally:
         done.set()
         watcher.join()
@@ -110,7 +118,8 @@ def test_a_killed_stream_resumes_at_the_next_task_with_identical_results(stream,
     assert not first.ok and "SIGKILL" in first.reason
     assert list(cache.root.glob(".nevis-runs/*/checkpoint.pt"))  # kept for the resume
 
-    resumed, _ = _run(stream, [method], tmp_path / "b.db", cache, retry_failed=True)
+    resumed, _ = _run(stream, [method], tmp_path / "b.db", cache, retry_failed=True,
+                      sandbox=sandbox)
     [second] = resumed.results
     assert second.ok, second.reason
     tasks, expected = second.curves["nevis_tasks"], reference.curves["nevis_tasks"]

@@ -29,8 +29,8 @@ def load_split(path: str, split: str, *, config: str | None = None,
         raise MissingDependencyError("the Hugging Face `datasets` package is needed for "
                                      f"{path}; pip install datasets") from exc
     if path not in PACKAGED_BUILDERS:
-        check_hub_reachable(path, "a local copy: set dataset_options.data_files to the split "
-                            'files and the dataset to "hf:parquet" (or csv/text/json)')
+        check_hub_reachable(path, "use a local copy instead: set dataset_options.data_files to "
+                            'the split files and the dataset to "hf:parquet" (or csv/text/json)')
     try:
         return datasets.load_dataset(path, config, split=split, data_files=data_files,
                                      cache_dir=str(cache_dir) if cache_dir else None,

@@ -208,15 +208,19 @@ def _hub_dataset(task: StreamTask, source: HubSource, cache: DatasetCache) -> Ca
             return cache.get(name)
         except DatasetMissingError:
             continue
-    hint = f"`harness data import {names[0]} PATH`" if names else \
-        f"`harness data import` of {source.hub}"
+    name = f"hub-{slug(source.hub)}"
+    # No importer reads this dataset's files: a machine that reaches the Hub converts it into
+    # the harness cache, whose folders are plain files that can be copied.
+    hint = (f"import its files with `harness data import {names[0]} PATH`" if names else
+            f"convert it where the Hub is reachable (a `harness evaluate` of this suite there) "
+            f"and copy that cache's `{name}-*` folder into {cache.root}")
     if "hub" in _HUB_FAILURES:
         raise TaskUnavailable(f'task "{task.name}": {source.hub} is not in the cache and '
-                              f"{_HUB_FAILURES['hub']}; import it with {hint}")
+                              f"{_HUB_FAILURES['hub']}; {hint}")
     try:
-        return from_hub(source.hub, cache.root, name=f"hub-{slug(source.hub)}",
+        return from_hub(source.hub, cache.root, name=name,
                         config=source.config, image_column=source.image_column,
-                        label_column=source.label_column, offline_command=hint)
+                        label_column=source.label_column, offline_hint=hint)
     except UserError as exc:
         if "unreachable" in str(exc):
             _HUB_FAILURES["hub"] = "the Hugging Face Hub is unreachable"

@@ -99,7 +99,7 @@ def test_load_dataset_failure_becomes_one_line(monkeypatch, tmp_path):
     monkeypatch.setattr(hub, "check_hub_reachable", lambda *args: None)
     monkeypatch.setattr(datasets, "load_dataset", fails)
     with pytest.raises(HubUnreachableError) as info:
-        from_hub("x/y", tmp_path, offline_command="`harness data import y PATH`")
+        from_hub("x/y", tmp_path, offline_hint="import with `harness data import y PATH`")
     message = str(info.value)
     assert "\n" not in message and "x/y" in message and "ConnectionError" in message
     assert "`harness data import y PATH`" in message

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+
 import numpy as np
 import pytest
 
+from harness.nevis import tasks
 from harness.nevis.evaluation import prepare_streams, stream_scenario
 from harness.nevis.stream import ImagePolicy
 from harness.nevis.tasks import TaskUnavailable, carve_splits, fit_images, materialize
@@ -91,3 +94,33 @@ def test_streams_share_no_data_and_keep_scored_labels_in_the_parent(stream, cach
     assert set(streams.test.eval_labels[streams.test.eval_task_ids == 1]) == {2, 3}
     # test stream trains on train + dev-test: 24 + 0.15·... of the 24 train images per class
     assert streams.test.num_train[0] == 48
+
+
+@pytest.mark.parametrize(("hub", "what_to_do"), [
+    ("ylecun/mnist", "`harness data import mnist PATH`"),  # a dataset with an importer
+    ("someone/no-importer", "copy that cache's `hub-someone-no-importer-*` folder into"),
+])
+def test_an_unreachable_hub_task_says_what_to_do_instead(tmp_path, cache, monkeypatch, hub,
+                                                         what_to_do):
+    def no_network(*args, **kwargs):
+        raise socket.gaierror(-2, "Name or service not known")
+
+    for variable in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HTTPS_PROXY", "https_proxy",
+                     "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(tasks, "_HUB_FAILURES", {})
+    path = write_stream(tmp_path, extra=f'''
+[[task]]
+year = 2004
+name = "from-hub"
+type = "objects"
+source = {{ hub = "{hub}" }}
+''')
+    suite = load_suite(path)
+    for _ in range(2):  # the second time from the remembered failure, without a connection
+        with pytest.raises(TaskUnavailable) as info:
+            materialize(suite, suite.tasks[-1], cache)
+        message = str(info.value)
+        assert "\n" not in message and hub in message and "unreachable" in message
+        assert what_to_do in message

@@ -123,7 +123,8 @@ def import_known_from_hub(name: str, root: Path | None = None) -> CachedDataset:
     return hub.from_hub(
         known.hub_id, root or default_cache_root(), name=name,
         image_column=known.hub_image_column, label_column=known.hub_label_column,
-        class_names=known.class_names, offline_command=known.import_command,
+        class_names=known.class_names,
+        offline_hint=f"import the dataset's files instead with {known.import_command}",
     )
 
 

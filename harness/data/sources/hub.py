@@ -42,7 +42,7 @@ class HubUnreachableError(UserError, ConnectionError):
     """`datasets.load_dataset` failed: no network, no such dataset, or a Hub error."""
 
 
-def check_hub_reachable(hub_id: str, offline_command: str, timeout_s: float = 5.0) -> None:
+def check_hub_reachable(hub_id: str, offline_hint: str, timeout_s: float = 5.0) -> None:
     """Fail in seconds, with one line, when the Hub's host cannot be reached at all.
 
     Without this, `load_dataset` retries with backoff for about half a minute and logs every
@@ -63,8 +63,7 @@ def check_hub_reachable(hub_id: str, offline_command: str, timeout_s: float = 5.
     except OSError as exc:
         raise HubUnreachableError(
             f"cannot download {hub_id}: the Hugging Face Hub ({endpoint.hostname}) is "
-            f"unreachable from this machine ({_reason(exc)}); import the dataset's files "
-            f"instead with {offline_command}"
+            f"unreachable from this machine ({_reason(exc)}); {offline_hint}"
         ) from exc
 
 
@@ -143,11 +142,13 @@ def convert_hf(
 def from_hub(
     hub_id: str, root: Path | None = None, *, name: str | None = None,
     config: str | None = None, image_column: str = "image", label_column: str = "label",
-    class_names: Sequence[str] | None = None, offline_command: str | None = None,
+    class_names: Sequence[str] | None = None, offline_hint: str | None = None,
 ) -> CachedDataset:
     """Download `hub_id` with `datasets.load_dataset` and cache it (name: `name` or the id's
-    last part). `offline_command` is named in the error when the Hub cannot be reached."""
-    offline = offline_command or "`harness data import NAME PATH` with downloaded files"
+    last part). `offline_hint` (what to do instead) ends the error when the Hub cannot be
+    reached."""
+    offline = offline_hint or ("import the dataset's files instead with "
+                               "`harness data import NAME PATH`")
     check_hub_reachable(hub_id, offline)  # before `import datasets`, which takes seconds
     try:
         import datasets
@@ -159,8 +160,7 @@ def from_hub(
     except Exception as exc:  # network, auth, not-found, cache errors: all end the import
         raise HubUnreachableError(
             f"could not load {hub_id} from the Hugging Face Hub ({_reason(exc)}); the Hub may "
-            f"be unreachable from this machine: import the dataset's files instead with "
-            f"{offline}"
+            f"be unreachable from this machine: {offline}"
         ) from exc
     if not isinstance(loaded, Mapping):  # a DatasetDict is a dict
         raise SourceFormatError(f"{hub_id}: load_dataset returned a {type(loaded).__name__}, "

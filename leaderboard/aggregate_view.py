@@ -20,26 +20,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from harness.metrics.continual import METRIC_DIRECTIONS
 from harness.stats import AGGREGATES, aggregate_interval_estimates
 from leaderboard.figures import PlotSpec
-from leaderboard.plot_style import OKABE_ITO, new_figure
-from leaderboard.settings import StatSettings, metric_label
-
-AGGREGATE_LABELS = {
-    "mean": "Mean",
-    "median": "Median",
-    "iqm": "IQM",
-    "optimality_gap": "Optimality gap",
-}
-AGGREGATE_HINTS = {
-    "mean": "mean over benchmarks of the seed mean (higher is better)",
-    "median": "median over benchmarks of the seed mean (higher is better)",
-    "iqm": "interquartile mean of all seeds × benchmarks: the middle 50% (higher is better)",
-    "optimality_gap": "mean shortfall below 1 over all seeds × benchmarks (lower is better)",
-}
+from leaderboard.settings import AGGREGATE_HINTS, AGGREGATE_LABELS, StatSettings, metric_label
 
 
 @dataclass(frozen=True)
@@ -125,36 +110,3 @@ def _plot(scope: str, base: Mapping, rows: list[AggregateRow],
               "ci_highs": [list(r.ci_highs) for r in rows]},
     )
 
-
-def plot_aggregate_estimates(
-    aggregates: Sequence[str], labels: Sequence[str], points: Sequence[Sequence[float]],
-    ci_lows: Sequence[Sequence[float]], ci_highs: Sequence[Sequence[float]], *,
-    width_in: float = 8.0,
-) -> Figure:
-    """rliable's interval-estimate panels: one panel per aggregate, one row per method (first
-    label on top), a bar for the interval and a marker for the point estimate.
-
-    `points`, `ci_lows`, `ci_highs`: shape (num_methods, num_aggregates). Pure: data in,
-    figure out (see `leaderboard.plots`).
-    """
-    count = len(labels)
-    figure = new_figure(width_in, 0.38 * count + 1.2)
-    panels = figure.subplots(1, len(aggregates), sharey=True, squeeze=False)[0]
-    positions = np.arange(count)[::-1]
-    colours = [OKABE_ITO[k] for k in ("blue", "orange", "bluish_green", "vermillion",
-                                      "reddish_purple", "sky_blue", "black")]
-    for a, (axes, title) in enumerate(zip(panels, aggregates, strict=True)):
-        for i, y in enumerate(positions):
-            colour = colours[i % len(colours)]
-            axes.hlines(y, ci_lows[i][a], ci_highs[i][a], colors=colour, linewidth=6, alpha=0.55)
-            axes.plot([points[i][a]], [y], marker="|", markersize=14, color="black")
-        axes.set_title(title, fontsize="medium")
-        axes.grid(axis="x", color="#dddddd", linewidth=0.8)
-        axes.set_axisbelow(True)
-        axes.tick_params(axis="x", labelsize="small")
-        axes.tick_params(axis="y", left=a == 0)  # method names once, on the first panel
-        for side in ("top", "right", "left"):
-            axes.spines[side].set_visible(False)
-    panels[0].set_yticks(positions, labels=list(labels))
-    panels[0].set_ylim(-0.7, count - 0.3)
-    return figure

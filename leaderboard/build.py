@@ -11,8 +11,8 @@ Releases (``--release ID``: immutable folders, ``latest/``, a changelog) are bui
 `leaderboard.releases` on top of `write_site`; `build_site` writes one plain site.
 
 Builds are reproducible: the same store gives byte-identical pages except the build stamp
-(``SOURCE_DATE_EPOCH`` fixes that too), and SVGs are written without dates and with a fixed
-hash salt for their element ids.
+(``SOURCE_DATE_EPOCH`` fixes that too), and SVGs are written without dates and with fixed
+element ids (`leaderboard.plots.figure_svg`).
 """
 
 from __future__ import annotations
@@ -25,16 +25,15 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import matplotlib
 
 from harness.errors import UserError
 from harness.store import Store
 from leaderboard.changelog import Changelog, changelog_json
 from leaderboard.figures import PlotSpec
-from leaderboard.latex import leaderboard_tex
+from leaderboard.latex import leaderboard_tex, nevis_tex, ttr_tex
 from leaderboard.manifest import MANIFEST_PATH, manifest_json
-from leaderboard.nevis_view import nevis_csv
-from leaderboard.plots import PLOTTERS
+from leaderboard.nevis_tables import nevis_csv, nevis_json, nevis_tasks_csv
+from leaderboard.plots import figure_svg
 from leaderboard.stats_json import stats_json
 from leaderboard.tables import (
     compute_csv,
@@ -52,7 +51,6 @@ MARKER = ".harness-leaderboard"
 RELEASES_MARKER = ".harness-releases"
 """Marks a release tree (`leaderboard.releases`), which a plain build never replaces."""
 _PACKAGE_DIR = Path(__file__).parent
-_SVG_RC = {"svg.hashsalt": "harness-leaderboard", "svg.fonttype": "path"}
 
 
 def build_site(store_path: Path, out_dir: Path, *, release: str | None = None) -> Path:
@@ -142,16 +140,20 @@ def write_site(site: SiteView, root: Path, *, changelog: Changelog | None = None
             _save_svg(cross.plot, root / cross.plot.path)
         if cross is not None and cross.aggregates is not None and cross.aggregates.plot:
             _save_svg(cross.aggregates.plot, root / cross.aggregates.plot.path)
-    for stream in site.nevis_suites:
-        _render(env, "nevis_suite.html.j2", root / stream.href, site, root_prefix="../",
-                suite=stream)
-        (root / stream.csv_href).write_text(nevis_csv(stream))
-        for spec in stream.figures:
+    for nevis in site.nevis_suites:
+        _render(env, "nevis_suite.html.j2", root / nevis.href, site, root_prefix="../",
+                suite=nevis)
+        (root / nevis.csv_href).write_text(nevis_tasks_csv(nevis))
+        (root / nevis.table_csv_href).write_text(nevis_csv(nevis))
+        (root / nevis.json_href).write_text(nevis_json(nevis))
+        (root / nevis.tex_href).write_text(nevis_tex(nevis))
+        for spec in nevis.figures:
             _save_svg(spec, root / spec.path)
     for ttr in site.ttr_suites:
         _render(env, "ttr_suite.html.j2", root / ttr.href, site, root_prefix="../", suite=ttr)
         (root / ttr.csv_href).write_text(ttr_csv(ttr))
         (root / ttr.json_href).write_text(ttr_json(ttr, site.settings))
+        (root / ttr.tex_href).write_text(ttr_tex(ttr, site.settings))
         for spec in ttr.figures:
             _save_svg(spec, root / spec.path)
     (root / "data" / "stats.json").write_text(stats_json(site), encoding="utf-8")
@@ -200,10 +202,4 @@ def _render(
 
 
 def _save_svg(spec: PlotSpec, path: Path) -> None:
-    """Draw `spec` and save it as a self-contained SVG (no date, fixed ids: reproducible)."""
-    figure = PLOTTERS[spec.kind](**spec.data)
-    with matplotlib.rc_context(_SVG_RC):
-        figure.savefig(
-            path, format="svg",
-            metadata={"Date": None, "Title": spec.caption, "Description": spec.alt},
-        )
+    path.write_text(figure_svg(spec), encoding="utf-8")

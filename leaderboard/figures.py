@@ -7,7 +7,7 @@ spec as given; nothing about a figure is decided there.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -55,13 +55,15 @@ def mean_matrix_of(
 
 def benchmark_plots(
     suite: str, scenario: str, slug: str, rows: tuple[MethodRow, ...], settings: StatSettings,
-    pairwise: tuple[Comparison, ...] = (),
+    pairwise: tuple[Comparison, ...] = (), seeds: Mapping[str, Sequence[float]] | None = None,
 ) -> tuple[PlotSpec, ...]:
-    """The figures under a benchmark table: interval estimates, the pairwise p-value heatmap
-    (when a pair could be tested), then one heatmap per method with accuracy matrices, in table
-    order."""
+    """The figures under a benchmark table: interval estimates, the seed strip plot (from
+    `seeds`: each method's per-seed primary metric), the pairwise p-value heatmap (when a pair
+    could be tested), then one heatmap per method with accuracy matrices, in table order."""
     shown = [r for r in rows if r.primary is not None]
     plots = [_interval_plot(suite, scenario, slug, shown, settings)] if shown else []
+    if shown and seeds is not None:
+        plots.append(_strip_plot(suite, scenario, slug, shown, seeds, settings))
     if any(np.isfinite(c.p_adjusted) for c in pairwise):
         ordered = [r.method for r in rows if any(r.method in (c.method, c.reference)
                                                  for c in pairwise)]
@@ -107,16 +109,43 @@ def _interval_plot(
         kind="interval_estimates", path=f"plots/{slug}-intervals.svg",
         alt=f"Means and {level} confidence intervals of {label.lower()} on {suite}, "
             f"{scenario_label(scenario).lower()}: {summary}.",
-        caption=f"{label}: seed mean and {level} Student-t interval per method. Filled "
-                "markers: continual methods; hollow: references.",
-        data={
-            "labels": [r.method for r in shown],
-            "means": [r.primary.mean for r in shown],
-            "ci_lows": [r.primary.ci_low for r in shown],
-            "ci_highs": [r.primary.ci_high for r in shown],
-            "statuses": [r.versus_best.value for r in shown],
-            "metric_label": label,
-        },
+        caption=f"{label}: seed mean and {level} Student-t interval per method; marker shape "
+                "and colour: how it compares with the best method (see the legend).",
+        data=_estimates(shown, label),
+    )
+
+
+def _estimates(shown: list[MethodRow], label: str) -> dict[str, Any]:
+    """What the interval and strip plots share: per method its mean, interval and status."""
+    return {
+        "labels": [r.method for r in shown],
+        "means": [r.primary.mean for r in shown],
+        "ci_lows": [r.primary.ci_low for r in shown],
+        "ci_highs": [r.primary.ci_high for r in shown],
+        "statuses": [r.versus_best.value for r in shown],
+        "metric_label": label,
+    }
+
+
+def _strip_plot(
+    suite: str, scenario: str, slug: str, shown: list[MethodRow],
+    seeds: Mapping[str, Sequence[float]], settings: StatSettings,
+) -> PlotSpec:
+    label = metric_label(settings.primary_metric)
+    level = settings.confidence_text
+    values = [list(seeds.get(r.method, ())) for r in shown]
+    summary = "; ".join(
+        f"{r.method}: {len(v)} seed{'s' if len(v) != 1 else ''} from {min(v):.3f} to "
+        f"{max(v):.3f}, mean {r.primary.mean_text}" for r, v in zip(shown, values, strict=True)
+        if v)
+    return PlotSpec(
+        kind="seed_strip", path=f"plots/{slug}-seeds.svg",
+        alt=f"{label} of every evaluation seed on {suite}, {scenario_label(scenario).lower()}, "
+            f"with the seed mean and its {level} confidence interval: {summary}.",
+        caption=f"{label} of every successful evaluation seed (dots, spread vertically so that "
+                f"equal values stay visible), with the seed mean (marker) and its {level} "
+                "Student-t interval (bar); colours and markers as in the interval plot.",
+        data={**_estimates(shown, label), "seeds": values},
     )
 
 

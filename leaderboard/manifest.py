@@ -1,12 +1,13 @@
 """``data/manifest.json``: the machine-readable summary of one build, for release changelogs.
 
 Every ranked table of the site becomes one entry of ``tables``: the benchmark tables (ranked by
-the primary metric), the cross-benchmark rankings (by average rank) and the time-to-result
-suites (by benchmark score). Each row keeps what a later release needs to say what moved and
-whether the move means anything: rank, value, interval, n, the per-seed values where the value
-is a seed mean, and the pairs of methods the table itself declares significantly different
-(the pairwise tests of a benchmark, the disjoint letters of a significant Friedman ranking,
-non-overlapping bootstrap intervals of time-to-result scores). `leaderboard.changelog`
+the primary metric), the cross-benchmark rankings (by average rank), the time-to-result suites
+(by benchmark score) and the NEVIS-like streams (by average error). Each row keeps what a later
+release needs to say what moved and whether the move means anything: rank, value, interval, n,
+the per-seed values where the value is a seed mean, and the pairs of methods the table itself
+declares significantly different (the pairwise tests of a benchmark, the disjoint letters of a
+significant Friedman ranking, non-overlapping bootstrap intervals of time-to-result scores;
+none for streams, whose pages test no pair). `leaderboard.changelog`
 compares two manifests, so a changelog never needs the old results store.
 
 Written with `harness.stats.dumps` (sorted keys, non-finite numbers as ``null``): the same
@@ -53,7 +54,7 @@ class ManifestTable:
     (sorted by name) this table declares significantly different."""
 
     key: str
-    kind: str  # "benchmark", "ranking" or "time-to-result"
+    kind: str  # "benchmark", "ranking", "time-to-result" or "stream"
     title: str
     version: str
     quantity: str
@@ -146,10 +147,11 @@ def manifest_tables(site: SiteView) -> tuple[ManifestTable, ...]:
 
 
 def _extra_tables(site: SiteView) -> Sequence[ManifestTable]:
-    """Tables of other suite families (time-to-result), where the site has them."""
-    from leaderboard.ttr_manifest import ttr_tables  # one family per module
+    """Tables of the other suite families (time-to-result, NEVIS-like streams)."""
+    from leaderboard.nevis_manifest import nevis_tables  # one family per module
+    from leaderboard.ttr_manifest import ttr_tables
 
-    return ttr_tables(site)
+    return (*ttr_tables(site), *nevis_tables(site))
 
 
 def manifest_document(site: SiteView, previous: str | None = None) -> dict[str, Any]:
@@ -164,7 +166,8 @@ def manifest_document(site: SiteView, previous: str | None = None) -> dict[str, 
         "confidence": site.settings.confidence,
         "primary_metric": site.settings.primary_metric,
         "suites": [{"name": s.name, "version": s.version}
-                   for s in sorted([*site.suites, *site.ttr_suites], key=lambda s: s.name)],
+                   for s in sorted([*site.suites, *site.ttr_suites, *site.nevis_suites],
+                                   key=lambda s: s.name)],
         "tables": list(manifest_tables(site)),
     })
 

@@ -13,8 +13,6 @@ are counted, never ranked.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -22,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from harness.metrics.nevis import knowledge_accumulation, pareto_front
-from harness.stats.cells import summarize_cell
+from harness.stats.cells import CellSummary, summarize_cell
 from harness.store import Decision
 from leaderboard.figures import PlotSpec
 from leaderboard.paths import slugify, suite_href
@@ -37,6 +35,9 @@ def is_nevis_suite(runs: pd.DataFrame, stream_curves: Mapping[str, object]) -> b
 
 @dataclass(frozen=True)
 class NevisRow:
+    """One method on one stream: the page's texts and the numbers behind them (means over the
+    successful evaluation seeds; nan where no seed recorded the metric)."""
+
     method: str
     href: str
     seeds: int
@@ -52,6 +53,14 @@ class NevisRow:
     accumulation_text: str
     hparams_text: str
     on_front: bool
+    avg_error_cell: CellSummary | None
+    weighted_error_cell: CellSummary | None
+    search_share: float
+    train_time_s: float
+    wall_time_s: float
+    accumulation: float | None  # mean over tasks of error minus the reference's
+    hparams: Mapping[str, object]
+    error_seeds: tuple[float, ...]  # each successful seed's average error, by seed
 
 
 @dataclass(frozen=True)
@@ -72,8 +81,12 @@ class NevisSuiteView:
     name: str
     version: str
     href: str
-    csv_href: str
+    csv_href: str  # per-task errors, long format
+    table_csv_href: str  # the streams' tables (`leaderboard.nevis_tables`)
+    json_href: str
+    tex_href: str
     streams: tuple[NevisStreamView, ...]
+    confidence: float  # level of the Student-t intervals
     num_methods: int
     num_runs: int
     num_tuning_runs: int
@@ -83,10 +96,13 @@ class NevisSuiteView:
         return tuple(p for s in self.streams for p in s.plots)
 
 
-def _estimate(values: np.ndarray, digits: int = 3) -> str:
-    if values.size == 0:
+def _summary(values: np.ndarray, confidence: float) -> CellSummary | None:
+    return summarize_cell(values, confidence=confidence) if values.size else None
+
+
+def _estimate(cell: CellSummary | None, digits: int = 3) -> str:
+    if cell is None:
         return "—"
-    cell = summarize_cell(values)
     if cell.n < 2:
         return f"{cell.mean:.{digits}f} (n=1)"
     low, high = f"{cell.ci_low:.{digits}f}", f"{cell.ci_high:.{digits}f}"
@@ -111,17 +127,20 @@ def _reference(suite: str) -> str:
 
 def nevis_suite_view(suite: str, version: str, runs: pd.DataFrame,
                      stream_curves: Mapping[str, dict], decisions: list[Decision],
-                     method_hrefs: Mapping[str, str]) -> NevisSuiteView:
+                     method_hrefs: Mapping[str, str], confidence: float = 0.95) -> NevisSuiteView:
+    """The page of one stream suite; intervals are Student-t at level `confidence`."""
     evaluation = runs[runs["phase"] == "evaluate"]
     reference = _reference(suite)
     streams = tuple(
         _stream_view(suite, scenario, evaluation[evaluation["scenario"] == scenario],
-                     stream_curves, decisions, method_hrefs, reference)
+                     stream_curves, decisions, method_hrefs, reference, confidence)
         for scenario in sorted(evaluation["scenario"].unique()))
     slug = slugify(suite)
     return NevisSuiteView(
         name=suite, version=version, href=suite_href(suite), csv_href=f"data/{slug}-tasks.csv",
-        streams=streams, num_methods=runs["submission"].nunique(), num_runs=len(runs),
+        table_csv_href=f"data/{slug}-streams.csv", json_href=f"data/{slug}-streams.json",
+        tex_href=f"data/{slug}-streams.tex", streams=streams, confidence=confidence,
+        num_methods=runs["submission"].nunique(), num_runs=len(runs),
         num_tuning_runs=int((runs["phase"] == "tune").sum()))
 
 
@@ -141,7 +160,7 @@ def _task_table(runs: pd.DataFrame, curves: Mapping[str, dict]) -> tuple[tuple[s
 
 def _stream_view(suite: str, scenario: str, runs: pd.DataFrame, curves: Mapping[str, dict],
                  decisions: list[Decision], method_hrefs: Mapping[str, str],
-                 reference: str) -> NevisStreamView:
+                 reference: str, confidence: float) -> NevisStreamView:
     ok = runs[runs["status"] == "ok"]
     tasks, per_task = _task_table(ok, curves)
     methods = sorted(runs["submission"].unique())
@@ -155,7 +174,7 @@ def _stream_view(suite: str, scenario: str, runs: pd.DataFrame, curves: Mapping[
     chosen = {d.submission: d.chosen_hparams for d in decisions
               if d.suite == suite and d.scenario == scenario}
     rows = [_row(m, runs[runs["submission"] == m], method_hrefs.get(m, ""), m in front,
-                 gains.get(m), chosen.get(m)) for m in methods]
+                 gains.get(m), chosen.get(m), confidence) for m in methods]
     rows.sort(key=lambda r: (np.isnan(r.avg_error), r.avg_error, r.method))
     slug = f"{slugify(suite)}-{slugify(scenario)}"
     title = "Test stream" if scenario == "test-stream" else f"Test stream subset ({scenario})"
@@ -165,24 +184,34 @@ def _stream_view(suite: str, scenario: str, runs: pd.DataFrame, curves: Mapping[
         plots=_plots(suite, slug, points, front, tasks, per_task, gains, ref))
 
 
+def _mean(values: np.ndarray) -> float:
+    return float(values.mean()) if values.size else float("nan")
+
+
 def _row(method: str, runs: pd.DataFrame, href: str, on_front: bool, gain: np.ndarray | None,
-         hparams: dict | None) -> NevisRow:
-    ok = runs[runs["status"] == "ok"]
+         hparams: dict | None, confidence: float) -> NevisRow:
+    ok = runs[runs["status"] == "ok"].sort_values("seed", kind="stable")
     errors, flops = _metric(ok, "avg_error"), _metric(ok, "train_flops")
-    share = _metric(ok, "search_share")
+    share, train_time = _metric(ok, "search_share"), _metric(ok, "train_time_s")
+    wall_time = ok["wall_time_s"].to_numpy(dtype=float)
+    error_cell = _summary(errors, confidence)
+    weighted_cell = _summary(_metric(ok, "weighted_error"), confidence)
+    accumulation = float(gain.mean()) if gain is not None else None
     return NevisRow(
         method=method, href=href, seeds=len(ok), failed=int((runs["status"] != "ok").sum()),
-        avg_error_text=_estimate(errors), avg_error=float(errors.mean()) if errors.size else
-        float("nan"), weighted_error_text=_estimate(_metric(ok, "weighted_error")),
-        train_flops=float(flops.mean()) if flops.size else float("nan"),
+        avg_error_text=_estimate(error_cell), avg_error=_mean(errors),
+        weighted_error_text=_estimate(weighted_cell), train_flops=_mean(flops),
         flops_text=f"{flops.mean():.3g}" if flops.size else "—",
         search_share_text=f"{100 * share.mean():.0f} %" if share.size else "—",
-        train_time_text=f"{_metric(ok, 'train_time_s').mean():.0f} s" if len(ok) else "—",
-        wall_time_text=f"{ok['wall_time_s'].mean():.0f} s" if len(ok) else "—",
-        accumulation_text=f"{gain.mean():+.3f}" if gain is not None else "—",
+        train_time_text=f"{_mean(train_time):.0f} s" if len(ok) else "—",
+        wall_time_text=f"{_mean(wall_time):.0f} s" if len(ok) else "—",
+        accumulation_text=f"{accumulation:+.3f}" if accumulation is not None else "—",
         hparams_text=", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
                                for k, v in sorted((hparams or {}).items())) or "defaults",
-        on_front=on_front)
+        on_front=on_front, avg_error_cell=error_cell, weighted_error_cell=weighted_cell,
+        search_share=_mean(share), train_time_s=_mean(train_time), wall_time_s=_mean(wall_time),
+        accumulation=accumulation, hparams=dict(hparams or {}),
+        error_seeds=tuple(float(e) for e in errors))
 
 
 def _plots(suite: str, slug: str, points: dict, front: list[str], tasks: tuple[str, ...],
@@ -218,14 +247,3 @@ def _plots(suite: str, slug: str, points: dict, front: list[str], tasks: tuple[s
                   "ylabel": f"error − {reference}'s error", "zero_line": True}))
     return tuple(plots)
 
-
-def nevis_csv(view: NevisSuiteView) -> str:
-    """Long table: scenario, method, task, mean test error right after learning it."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["suite", "scenario", "method", "task", "error"])
-    for stream in view.streams:
-        for method, errors in sorted(stream.task_errors.items()):
-            for task, error in zip(stream.tasks, errors, strict=True):
-                writer.writerow([view.name, stream.scenario, method, task, f"{error:.6f}"])
-    return out.getvalue()

@@ -61,6 +61,19 @@ CORRECTION_LABELS = {
     "none": "no correction",
 }
 
+AGGREGATE_LABELS = {
+    "mean": "Mean",
+    "median": "Median",
+    "iqm": "IQM",
+    "optimality_gap": "Optimality gap",
+}
+AGGREGATE_HINTS = {
+    "mean": "mean over benchmarks of the seed mean (higher is better)",
+    "median": "median over benchmarks of the seed mean (higher is better)",
+    "iqm": "interquartile mean of all seeds × benchmarks: the middle 50% (higher is better)",
+    "optimality_gap": "mean shortfall below 1 over all seeds × benchmarks (lower is better)",
+}
+
 
 @dataclass(frozen=True)
 class StatSettings:

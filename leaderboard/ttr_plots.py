@@ -1,7 +1,8 @@
 """Figures of time-to-result suites: pure functions, data in, `matplotlib.figure.Figure` out.
 
-Same rules as `leaderboard.plots`: object API on an Agg canvas, the Okabe–Ito palette, and every
-method also has its own line style (and marker), so nothing is carried by colour alone.
+Same rules as `leaderboard.plot_style`: object API on an Agg canvas, the Okabe–Ito palette,
+and every method also has its own line style (and marker), so nothing is carried by colour
+alone.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness.metrics.time_to_result import DEFAULT_MAX_RATIO, performance_ratios
 from harness.stats import dumps
 from leaderboard.figures import PlotSpec
 from leaderboard.paths import benchmark_slug, slugify, suite_href
@@ -52,6 +53,9 @@ class TTRCell:
     title: str
     ci_low: float | None = None  # bootstrap interval over studies; None without runs
     ci_high: float | None = None
+    # the scored time (after the held-out rule) over the fastest method's on a base workload,
+    # inf above the profile's cap or where missed; None on held-out variants and without runs
+    ratio: float | None = None
 
     @property
     def sort_key(self) -> str:
@@ -110,6 +114,7 @@ class TTRSuiteView:
     num_runs: int
     csv_href: str
     json_href: str
+    tex_href: str
     profile_plot: PlotSpec | None
     times_plot: PlotSpec | None
     curve_plots: tuple[PlotSpec | None, ...]  # one per column; None without curves
@@ -163,6 +168,7 @@ def ttr_suite_view(
         rows=rows, reference=reference, notes=_notes(runs, data, reference),
         studies_text=_studies_text(data), num_methods=len(data.methods), num_runs=len(runs),
         csv_href=f"data/{slug}-time-to-result.csv", json_href=f"data/{slug}-time-to-result.json",
+        tex_href=f"data/{slug}-time-to-result.tex",
         profile_plot=_profile_plot(suite, slug, data, stats, rows, settings),
         times_plot=_times_plot(suite, slug, data, stats, settings),
         curve_plots=tuple(_curve_plot(suite, w, runs, curves, data.methods) for w in workloads),
@@ -206,9 +212,12 @@ def _rows(data: TTRData, stats: TTRStatistics, method_hrefs: Mapping[str, str],
 
 
 def _cells(data: TTRData, stats: TTRStatistics, i: int) -> tuple[TTRCell, ...]:
-    """Method i's time on every workload (variants included), with its interval."""
+    """Method i's time on every workload (variants included), with its interval and, on base
+    workloads, its performance ratio."""
     voided = {w for j, w in enumerate(data.base_index)  # finite, but inf after the rule
               if np.isfinite(stats.medians[i, w]) and np.isinf(stats.times[i, j])}
+    ratios = dict(zip(data.base_index, performance_ratios(stats.times)[i], strict=True)) \
+        if data.base_index else {}
     cells = []
     for w, studies in enumerate(data.study_times[i]):
         median, low, high = (float(x) for x in (stats.medians[i, w], *stats.median_ci[:, i, w]))
@@ -219,6 +228,7 @@ def _cells(data: TTRData, stats: TTRStatistics, i: int) -> tuple[TTRCell, ...]:
             title=f"per-study times: {', '.join(f'{t:.2f}' for t in studies)}" if studies
             else "no runs",
             ci_low=low if studies else None, ci_high=high if studies else None,
+            ratio=float(ratios[w]) if studies and w in ratios else None,
         ))
     return tuple(cells)
 
@@ -343,8 +353,9 @@ def _curve_plot(suite: str, workload: WorkloadInfo, runs: pd.DataFrame,
 
 def ttr_records(view: TTRSuiteView) -> list[dict[str, Any]]:
     """One record per method of the suite's table (downloads, stats.json): score, speedup and
-    every workload's time with their intervals; a missed target is an infinite time (empty in
-    CSV, null in JSON)."""
+    every workload's time with their intervals, and each base workload's performance ratio; a
+    missed target is an infinite time (empty in CSV, null in JSON), and so is a ratio above
+    the profile's cap."""
     records = []
     for row in view.rows:
         record: dict[str, Any] = {
@@ -358,6 +369,8 @@ def ttr_records(view: TTRSuiteView) -> list[dict[str, Any]]:
             key = f"time_to_target_s.{column.workload}"
             record.update({key: cell.sort, f"{key}.ci_low": cell.ci_low,
                            f"{key}.ci_high": cell.ci_high})
+            if not column.is_variant:
+                record[f"performance_ratio.{column.workload}"] = cell.ratio
         records.append(record)
     return records
 
@@ -372,4 +385,5 @@ def ttr_json(view: TTRSuiteView, settings: StatSettings) -> str:
     return dumps({"suite": view.name, "suite_version": view.version,
                   "confidence": settings.confidence, "bootstrap": "percentile, over studies",
                   "bootstrap_reps": settings.bootstrap_reps, "reference": view.reference,
-                  "time_unit": "s", "missed_target": None, "rows": ttr_records(view)})
+                  "time_unit": "s", "missed_target": None,
+                  "performance_ratio_cap": DEFAULT_MAX_RATIO, "rows": ttr_records(view)})

@@ -173,7 +173,8 @@ def build_site_view(
                if is_nevis_suite(current.runs[current.runs["suite"] == s], stream_curves)}
     nevis_suites = tuple(nevis_suite_view(s, current.suite_versions[s],
                                           current.runs[current.runs["suite"] == s],
-                                          stream_curves, decisions, hrefs) for s in sorted(streams))
+                                          stream_curves, decisions, hrefs, settings.confidence)
+                         for s in sorted(streams))
     suites = tuple(_suite_view(suite, current, decisions, curves, hrefs, settings)
                    for suite in shown if suite not in timed | streams)
     traces = store.curves_for(EVAL_TRACE) if timed else {}
@@ -325,7 +326,8 @@ def _benchmark_view(
             table.fair[table.fair["phase"] == "tune"].groupby("submission").size(), "trial"),
         csv_href=f"data/{slug}.csv", json_href=f"data/{slug}.json",
         tex_href=f"data/{slug}.tex",
-        plots=benchmark_plots(suite, scenario, slug, rows, settings, pairwise),
+        plots=benchmark_plots(suite, scenario, slug, rows, settings, pairwise,
+                              _seed_values(evaluation, settings.primary_metric)),
         pairwise=pairwise, reference=table.reference,
         compute=compute_view(table.fair, [r.method for r in rows], continual=table.continual,
                              method_hrefs=method_hrefs, bench_slug=slug,
@@ -335,6 +337,13 @@ def _benchmark_view(
             settings=settings),
         stability_plot=stability_plot(suite, scenario, slug, traces, settings),
     )
+
+
+def _seed_values(evaluation: pd.DataFrame, metric: str) -> dict[str, tuple[float, ...]]:
+    """Each method's finite values of `metric` over its successful seeds, by seed number."""
+    ordered = evaluation.sort_values("seed", kind="stable")
+    return {str(m): tuple(float(v) for v in metric_values(group, metric))
+            for m, group in ordered.groupby("submission", sort=True)}
 
 
 def _range_text(counts: pd.Series, unit: str) -> str:

@@ -210,6 +210,20 @@ def write_example_store(path: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def parse_svg():
+    """A function that reads a figure (a `leaderboard.svg.Canvas`, or SVG text) back as an
+    ElementTree root, tags without their namespace (``root.iter("circle")``)."""
+    import xml.etree.ElementTree as ET
+
+    def parse(figure) -> ET.Element:
+        text = figure if isinstance(figure, str) else figure.svg(title="t", description="d")
+        text = text.replace(' xmlns="http://www.w3.org/2000/svg"', "", 1)
+        return ET.fromstring(text.encode("utf-8"))
+
+    return parse
+
+
 @pytest.fixture
 def unchanged_matplotlib():
     """Fails the test if drawing changed matplotlib's backend or rcParams."""

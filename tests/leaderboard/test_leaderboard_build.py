@@ -243,3 +243,29 @@ def test_empty_store_builds_a_no_results_site(empty_store, tmp_path):
     assert "No results yet" in text and "harness evaluate" in text
     assert (tmp_path / "site/methodology.html").is_file()
     assert_relative_links_resolve(tmp_path / "site")
+
+
+def _benchmark_section(page: Path, slug: str) -> str:
+    """The benchmark's section of a suite page, up to the next benchmark's."""
+    html_text = page.read_text(encoding="utf-8")
+    return html_text.split(f'<section class="benchmark" id="{slug}">', 1)[1].split(
+        '<section class="benchmark"', 1)[0]
+
+
+def test_benchmark_shows_a_seed_strip_plot_with_every_stored_seed(example_site, example,
+                                                                  parse_svg):
+    section = _benchmark_section(example_site / "suites/split-mnist.html", "split-mnist-class")
+    match = re.search(r'<figure class="plot seed_strip">\s*<img src="\.\./([^"]+)" '
+                      r'alt="([^"]+)"', section)
+    assert match, "no strip plot in the benchmark section"
+    assert "replay: 5 seeds from 0.780 to 0.820" in html.unescape(match.group(2))
+    root = parse_svg((example_site / match.group(1)).read_text(encoding="utf-8"))
+    # the value axis, read back from its tick labels: pixel = a + b * value
+    ticks = [(float(t.text), float(t.get("x"))) for t in root.iter("text")
+             if t.get("class") == "tick"]
+    (v0, x0), (v1, x1) = ticks[0], ticks[-1]
+    for method, scores in example.class_scores.items():
+        group = root.find(f".//g[@data-method='{method}']")
+        dots = [float(d.get("cx")) for d in group.findall("circle[@class='seed']")]
+        values = sorted(v0 + (x - x0) * (v1 - v0) / (x1 - x0) for x in dots)
+        assert values == pytest.approx(sorted(scores), abs=1e-3), method  # one dot per seed

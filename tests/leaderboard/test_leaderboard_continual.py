@@ -68,22 +68,27 @@ def test_mean_trace_leaves_out_seeds_with_another_schedule():
     assert mean_trace_of(runs, {"a": {"task": [0]}}) is None  # malformed curves are skipped
 
 
-def test_stability_gap_figure_marks_task_boundaries(unchanged_matplotlib):
+def test_stability_gap_figure_marks_task_boundaries(parse_svg):
     nan = math.nan
-    figure = plots.plot_stability_gap(
+    root = parse_svg(plots.plot_stability_gap(
         {"a": [[0.6, 0.9, 0.4, 0.8], [nan, nan, 0.7, 0.9]], "b": [[0.5, 0.8, 0.7, 0.75],
                                                                   [nan, nan, 0.6, 0.8]]},
         tasks=[0, 1], task_of_eval=[0, 0, 1, 1],
-    )
-    assert len(figure.axes) == 2
-    top, bottom = figure.axes
-    assert top.get_ylabel() == "accuracy on task 1" and bottom.get_ylabel() == "accuracy on task 2"
-    curves = [line for line in top.lines if len(line.get_xdata()) == 4]
-    assert [line.get_label() for line in curves] == ["a", "b"]
-    assert curves[0].get_linestyle() != curves[1].get_linestyle()  # not by colour alone
-    boundaries = [line for line in top.lines if len(line.get_xdata()) == 2]
-    assert [line.get_xdata()[0] for line in boundaries] == [2.5]
-    assert {t.get_text() for t in top.texts} == {"task 1", "task 2"}
+    ))
+    texts = [t.text for t in root.iter("text")]
+    assert "accuracy on task 1" in texts and "accuracy on task 2" in texts
+    curves = root.findall(".//g[@class='curve']")
+    assert [(c.get("data-method"), c.get("data-task")) for c in curves] == [
+        ("a", "1"), ("b", "1"), ("a", "2"), ("b", "2")]
+    top_a, top_b, bottom_a, _ = (c.find("polyline") for c in curves)
+    assert len(top_a.get("points").split()) == 4
+    assert len(bottom_a.get("points").split()) == 2  # nan before the task: not drawn
+    assert top_a.get("stroke-dasharray") != top_b.get("stroke-dasharray")  # not colour alone
+    boundaries = root.findall(".//line[@class='task-boundary']")
+    assert len(boundaries) == 2 and len({b.get("x1") for b in boundaries}) == 1  # one per panel
+    labels = [t for t in root.iter("text") if t.get("class") == "task-label"]
+    assert [t.text for t in labels] == ["task 1", "task 2"]
+    assert float(labels[0].get("x")) < float(boundaries[0].get("x1")) < float(labels[1].get("x"))
 
 
 def test_min_and_worst_case_accuracy_are_columns_where_recorded(site):

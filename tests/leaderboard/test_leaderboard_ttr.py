@@ -177,3 +177,48 @@ def test_a_tie_for_the_best_score_is_shared():
     assert view.profile_plot.data["profile"] == [[0.0] * 121, [0.0] * 121]
     assert view.times_plot.data["medians"] == [[None], [None]]
     assert "w: a not reached, b not reached" in view.times_plot.alt
+
+
+def _tex_rows(text: str) -> list[list[str]]:
+    body = text.split(r"\midrule", 1)[1].split(r"\bottomrule", 1)[0]
+    return [line.removesuffix(r" \\").split(" & ") for line in body.strip().splitlines()]
+
+
+def test_latex_table_has_scores_times_and_performance_ratios(release_tree):
+    root = release_tree.root / "releases" / "v2"
+    text = (root / "data/ttr-tiny-time-to-result.tex").read_text()
+    header = text.split(r"\midrule", 1)[0]
+    assert "Speedup vs nadamw & w-cnn & w-mlp" in header
+    fast, nadamw = _tex_rows(text)
+    assert fast[:2] == ["1", "fast-opt"] and nadamw[:2] == ["2", "nadamw"]
+    assert fast[2].startswith(r"\textbf{1.000") and nadamw[2].startswith(f"{NADAMW_SCORE:.3f}")
+    assert fast[4].startswith(f"{FAST_SPEEDUP:.2f}")
+    # times as on the page, then the ratio to the fastest: 4.2 / 2.05 and 2.1 / 1.05
+    assert nadamw[5].startswith("4.20 s [4.00, 4.40], n=2")
+    assert nadamw[5].endswith(rf"({4.2 / 2.05:.2f}$\times$)")
+    assert nadamw[6].endswith(r"(2.00$\times$)")
+    assert fast[5].endswith(r"(1.00$\times$)") and fast[6].endswith(r"(1.00$\times$)")
+    assert 'href="../data/ttr-tiny-time-to-result.tex"' in (root / "suites/ttr-tiny.html"
+                                                             ).read_text()
+
+
+def test_records_hold_performance_ratios_per_base_workload(site):
+    nadamw = ttr_records(site.ttr_suites[0])[1]
+    assert nadamw["performance_ratio.w-cnn"] == pytest.approx(4.2 / 2.05)
+    assert nadamw["performance_ratio.w-mlp"] == pytest.approx(2.0)
+
+
+def test_latex_marks_a_miss_and_a_ratio_beyond_the_cap():
+    from leaderboard.latex import ttr_tex
+    from leaderboard.settings import StatSettings
+    from leaderboard.ttr_view import ttr_suite_view
+
+    frame = _frame([("a", "w", 0, "ok", math.inf), ("b", "w", 0, "ok", 2.0),
+                    ("c", "w", 0, "ok", 9.0)]).assign(
+        hardware_class="cpu", run_key=["k1", "k2", "k3"], trial=0)
+    view = ttr_suite_view("s", "1", frame, {}, {m: f"{m}.html" for m in "abc"},
+                          StatSettings(bootstrap_reps=20))
+    rows = {cells[1]: cells for cells in _tex_rows(ttr_tex(view, StatSettings()))}
+    assert rows["b"][5] == r"2.00 s, n=1 (1.00$\times$)"
+    assert rows["c"][5] == r"9.00 s, n=1 ($>$4$\times$)"  # 4.5 times the fastest
+    assert rows["a"][5] == "not reached (n=1)"

@@ -1,4 +1,4 @@
-"""The time-to-result and aggregate figures: pure functions that draw what they are given."""
+"""The time-to-result figures: pure functions that draw what they are given."""
 
 from __future__ import annotations
 
@@ -43,11 +43,3 @@ def test_time_to_target_marks_a_miss_instead_of_a_time(unchanged_matplotlib):
     assert misses == ["not reached"]  # a on w2
     assert len(second.collections) == 0  # b's open interval is not drawn as a bar to nowhere
 
-
-def test_aggregate_estimates_have_one_panel_per_aggregate(unchanged_matplotlib):
-    figure = plots.PLOTTERS["aggregate_estimates"](
-        ["Mean", "IQM"], ["a", "b"], [[0.5, 0.6], [0.4, 0.3]], [[0.4, 0.5], [0.3, 0.2]],
-        [[0.6, 0.7], [0.5, 0.4]])
-    assert [axes.get_title() for axes in figure.axes] == ["Mean", "IQM"]
-    labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
-    assert sorted(labels) == ["a", "b"]

@@ -99,12 +99,13 @@ def test_method_page_lists_trials_seeds_and_failures(site, example):
 def test_plots_have_data_and_alt_text(site):
     plots = _bench(site, "class").plots
     kinds = [p.kind for p in plots]
-    assert kinds == ["interval_estimates", "pvalue_heatmap"] + ["accuracy_matrix"] * 4
+    assert kinds == ["interval_estimates", "seed_strip", "pvalue_heatmap"] + \
+        ["accuracy_matrix"] * 4
     intervals = plots[0]
     assert intervals.data["labels"][0] == "joint"
     assert intervals.data["statuses"][:2] == ["reference", "best"]
     assert "replay: 0.800" in intervals.alt
-    matrix = plots[2].data["matrix"]
+    matrix = plots[3].data["matrix"]
     assert len(matrix) == 3 and len(matrix[0]) == 2  # (T + 1, T) with T = 2
 
 

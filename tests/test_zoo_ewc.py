@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch import nn
 
 from harness.api import Scenario
 from tests.zoo_helpers import (
@@ -167,3 +168,34 @@ def test_state_within_the_audited_allowance():
 
 def test_validates():
     check_validates(NAME)
+
+
+@pytest.mark.parametrize("name", [NAME, "online-ewc"])
+@pytest.mark.parametrize("empirical", [False, True])
+def test_per_layer_fisher_of_an_mlp_equals_per_sample_gradients(name, empirical):
+    module = load(name)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, 9), nn.ReLU(), nn.Linear(9, 9),
+                          nn.Tanh(), nn.Linear(9, 5))
+    x, y = torch.randn(70, 3, 4), torch.randint(1, 4, (70,))
+    columns = torch.tensor([1, 2, 3])
+    labels = y - 1 if empirical else None
+    fast = module._linear_fisher(model, x, labels, columns)
+    reference = module._functional_fisher(model, x, labels, columns)
+    assert fast is not None and fast.keys() == reference.keys()
+    for n in reference:
+        torch.testing.assert_close(fast[n], reference[n], rtol=1e-4, atol=1e-7)
+
+
+def test_networks_beyond_linear_layers_take_the_per_sample_route():
+    module = load(NAME)
+    conv = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(8, 3))
+    shared = nn.Linear(4, 4)
+    twice = nn.Sequential(nn.Flatten(), shared, nn.ReLU(), shared)  # one layer applied twice
+    columns = torch.arange(3)
+    assert module._linear_fisher(conv, torch.randn(5, 1, 4, 4), None, columns) is None
+    assert module._linear_fisher(twice, torch.randn(5, 4), None, columns) is None
+    fisher = module.diagonal_fisher(conv, torch.randn(5, 1, 4, 4), torch.zeros(5, dtype=torch.long),
+                                    columns, empirical=False)
+    assert set(fisher) == {"0.weight", "0.bias", "2.weight", "2.bias"}
+    assert all(f.ge(0).all() and f.sum() > 0 for f in fisher.values())

@@ -31,8 +31,11 @@ Choices where the paper is ambiguous:
   active class; `fisher="sample"` draws one label per sample from p_θ(·|x) instead (an
   unbiased one-sample estimate of the same true Fisher, as several EWC implementations do; one
   pass per sample), and `fisher="empirical"` uses the training label (the "empirical Fisher").
-  Per-sample gradients come from `torch.func` (vmap of jacrev/grad), which equals the
-  reference's batch-size-1 loop.
+  The sums equal the reference's batch-size-1 loop: for a network of linear layers (the
+  Split-MNIST MLP) they are formed per layer from one backward pass per class over a chunk of
+  samples (about 80× faster than per-sample gradients on 2 CPU cores, which made the exact
+  Fisher of a 54,000-image run cost an hour); other networks use per-sample gradients from
+  `torch.func` (vmap of jacrev/grad).
 - **Which samples.** `fisher_n` samples of the task (default: all of them), taken from the last
   epoch that the harness yields (a uniformly random subset, since each epoch is a fresh
   permutation). The harness's data may be iterated once, so these samples are copied while
@@ -68,6 +71,8 @@ UNSEEN_LOGIT = -1e9
 # Bound on the per-sample Jacobian held at once when computing the Fisher (floats).
 FISHER_CHUNK_FLOATS = 2**25
 FISHER_KINDS = ("true", "sample", "empirical")
+# Samples per chunk of the per-layer Fisher of fully connected networks (`_linear_fisher`).
+LINEAR_CHUNK = 1024
 
 
 def diagonal_fisher(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
@@ -77,9 +82,29 @@ def diagonal_fisher(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     The model's distribution is the softmax over the output units `columns`. With `empirical`,
     the squared gradient of log p(y|x) for the given labels (global class ids in `columns`);
     otherwise the exact expectation over the model's own p(c|x). Averaged over the samples.
+    A network whose every parameter is in an `nn.Linear` applied once to 2-d inputs (the
+    Split-MNIST MLP) takes the exact per-layer route (`_linear_fisher`), tens of times faster;
+    any other network per-sample gradients from `torch.func`. Both give the same numbers.
     """
     was_training = model.training
     model.eval()
+    size = int(max(columns.max(), y.max() if len(y) else 0)) + 1
+    position = torch.full((size,), -1, dtype=torch.long, device=x.device)
+    position[columns] = torch.arange(len(columns), device=x.device)
+    labels = position[y] if empirical else None
+    try:
+        fisher = _linear_fisher(model, x, labels, columns)
+        if fisher is None:
+            fisher = _functional_fisher(model, x, labels, columns)
+    finally:
+        model.train(was_training)
+    return {n: f / max(len(x), 1) for n, f in fisher.items()}
+
+
+def _functional_fisher(model: nn.Module, x: torch.Tensor, labels: torch.Tensor | None,
+                       columns: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Σ over samples of the (label- or p(c|x)-weighted) squared per-sample gradients, from
+    `torch.func` (vmap of grad / jacrev), which equals the reference's batch-size-1 loop."""
     params = {n: p.detach() for n, p in model.named_parameters() if p.requires_grad}
     buffers = dict(model.named_buffers())
 
@@ -89,16 +114,14 @@ def diagonal_fisher(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
 
     fisher = {n: torch.zeros_like(p) for n, p in params.items()}
     num_params = sum(p.numel() for p in params.values())
-    chunk = max(1, FISHER_CHUNK_FLOATS // (num_params * (1 if empirical else len(columns))))
-    size = int(max(columns.max(), y.max() if len(y) else 0)) + 1
-    position = torch.full((size,), -1, dtype=torch.long, device=x.device)
-    position[columns] = torch.arange(len(columns), device=x.device)
+    chunk = max(1, FISHER_CHUNK_FLOATS // (num_params * (1 if labels is not None
+                                                         else len(columns))))
     for start in range(0, len(x), chunk):
         xs = x[start:start + chunk]
-        if empirical:
+        if labels is not None:
             def nll(p, sample, target):
                 return -(log_probs(p, sample) * target).sum()
-            targets = F.one_hot(position[y[start:start + chunk]], len(columns)).to(x.dtype)
+            targets = F.one_hot(labels[start:start + chunk], len(columns)).to(x.dtype)
             grads = vmap(grad(nll), in_dims=(None, 0, 0))(params, xs, targets)
             for n, g in grads.items():
                 fisher[n] += (g ** 2).sum(0)
@@ -107,8 +130,61 @@ def diagonal_fisher(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
             jacobians = vmap(jacrev(log_probs), in_dims=(None, 0))(params, xs)  # (B, C, ...)
             for n, j in jacobians.items():
                 fisher[n] += torch.einsum("bc,bc...->...", probs, j ** 2)
-    model.train(was_training)
-    return {n: f / max(len(x), 1) for n, f in fisher.items()}
+    return fisher
+
+
+def _linear_fisher(model: nn.Module, x: torch.Tensor, labels: torch.Tensor | None,
+                   columns: torch.Tensor) -> dict[str, torch.Tensor] | None:
+    """The same sums for a network of `nn.Linear` layers, exactly; None for other networks.
+
+    For a layer z = W a + b, sample n's gradient of log p(c|x_n) is δ_nc a_nᵀ with
+    δ_nc = ∂ log p(c|x_n) / ∂z_n, so Σ_c w_nc (δ_nc a_nᵀ)² = (Σ_c w_nc δ_nc²)(a_n²)ᵀ, with
+    w_nc = p(c|x_n) (true Fisher) or 1 for the label (empirical). In eval mode samples do not
+    interact, so one backward pass of Σ_n log p(c|x_n) per class gives every δ_nc of a chunk;
+    the sum over samples is then one matrix product per layer.
+    """
+    layers = {name: m for name, m in model.named_modules() if isinstance(m, nn.Linear)}
+    covered = {id(p) for m in layers.values() for p in m.parameters(recurse=False)}
+    if not layers or any(id(p) not in covered for p in model.parameters() if p.requires_grad):
+        return None
+    seen: dict[str, list[tuple[torch.Tensor, torch.Tensor]]] = {n: [] for n in layers}
+
+    def record(name: str):
+        def hook(module, args, output):
+            seen[name].append((args[0].detach(), output))
+        return hook
+
+    fisher = {n: torch.zeros_like(p) for n, p in model.named_parameters() if p.requires_grad}
+    handles = [m.register_forward_hook(record(n)) for n, m in layers.items()]
+    try:
+        for start in range(0, len(x), LINEAR_CHUNK):
+            for calls in seen.values():
+                calls.clear()
+            log_probs = F.log_softmax(model(x[start:start + LINEAR_CHUNK])[:, columns], dim=1)
+            if any(len(calls) != 1 or calls[0][0].dim() != 2 for calls in seen.values()):
+                return None  # a layer applied twice or to sequences: per-sample route
+            if labels is None:
+                weights = log_probs.detach().exp()
+            else:
+                weights = F.one_hot(labels[start:start + LINEAR_CHUNK], len(columns))
+                weights = weights.to(log_probs.dtype)
+            outputs = [seen[n][0][1] for n in layers]
+            squared = [torch.zeros_like(z) for z in outputs]
+            for c in range(len(columns)):
+                if not weights[:, c].any():
+                    continue
+                deltas = torch.autograd.grad(log_probs[:, c].sum(), outputs, retain_graph=True)
+                for total, delta in zip(squared, deltas, strict=True):
+                    total += weights[:, c:c + 1] * delta ** 2
+            for (name, layer), total in zip(layers.items(), squared, strict=True):
+                prefix = f"{name}." if name else ""
+                fisher[prefix + "weight"] += total.T @ seen[name][0][0] ** 2
+                if layer.bias is not None:
+                    fisher[prefix + "bias"] += total.sum(0)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return fisher
 
 
 class Learner(ContinualLearner):

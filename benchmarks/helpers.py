@@ -1,21 +1,28 @@
-"""What several benchmarks share: suite files written on the fly and synthetic stored runs.
+"""What several benchmarks share: suite files written on the fly, the shipped baselines and the
+bare PyTorch loop the harness is compared with, and synthetic stored runs.
 
-Suites here use the procedural datasets (shapes, textures), so every benchmark runs on
-a machine with no dataset at hand. Synthetic runs have the shape of what `harness evaluate`
+Suites here use procedural datasets (by default shapes and textures), so every benchmark runs
+on a machine with no dataset at hand. Synthetic runs have the shape of what `harness evaluate`
 stores (the same metric names, an accuracy matrix, a continual-evaluation trace) without
 training anything, to fill a store quickly.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+from torch import nn
 
 from harness.runner.result import RunResult, RunStatus
 from harness.runner.spec import Phase, RunSpec
+
+REPO = Path(__file__).resolve().parent.parent
 
 SUITE_TEMPLATE = """
 name = "{name}"
@@ -24,12 +31,13 @@ api = "continual"
 scenarios = ["class"]
 backbone = "{backbone}"
 backbone_options = {{ width = {width} }}
+augment = {augment}
 
 [budget]
 epochs_per_task = {epochs}
 batch_size = {batch_size}
-replay_samples = 8
-time_limit_s = 600
+replay_samples = {replay_samples}
+time_limit_s = {time_limit_s}
 
 [continual_eval]
 every_steps = {every_steps}
@@ -39,25 +47,22 @@ samples_per_task = {ce_samples}
 num_trials = {trials}
 num_seeds = {seeds}
 eval_batch_size = {eval_batch_size}
+"""
 
-[tuning]
-dataset = "{tuning_dataset}"
-classes = {tuning_classes}
+# One per side of the protocol: tuned on a validation split, evaluated on the test split.
+DATA_TABLE = """
+[{side}]
+dataset = "{dataset}"
+classes = {classes}
 num_tasks = {num_tasks}
-eval_split = "val"
-max_train_per_class = {train_per_class}
-
-[evaluation]
-dataset = "{evaluation_dataset}"
-classes = {evaluation_classes}
-num_tasks = {num_tasks}
-eval_split = "test"
+eval_split = "{eval_split}"
 max_train_per_class = {train_per_class}
 """
 
 SUITE_DEFAULTS: dict[str, Any] = {
-    "name": "bench", "backbone": "small_cnn", "width": 4, "epochs": 1, "batch_size": 16,
-    "every_steps": 0, "ce_samples": 4, "trials": 1, "seeds": 2, "eval_batch_size": 512,
+    "name": "bench", "backbone": "small_cnn", "width": 4, "augment": [], "epochs": 1,
+    "batch_size": 16, "replay_samples": 8, "time_limit_s": 600, "every_steps": 0,
+    "ce_samples": 4, "trials": 1, "seeds": 2, "eval_batch_size": 512,
     "tuning_dataset": "shapes", "tuning_classes": [0, 1, 2, 3], "num_tasks": 2,
     "evaluation_dataset": "textures", "evaluation_classes": [0, 1, 2, 3],
     "train_per_class": 24,
@@ -70,9 +75,45 @@ def write_suite(folder: Path, **options: Any) -> Path:
     if unknown:
         raise TypeError(f"unknown suite options: {sorted(unknown)}")
     values = {**SUITE_DEFAULTS, **options}
+    tables = [DATA_TABLE.format(side=side, dataset=values[f"{side}_dataset"],
+                                classes=values[f"{side}_classes"], eval_split=split,
+                                num_tasks=values["num_tasks"],
+                                train_per_class=values["train_per_class"])
+              for side, split in (("tuning", "val"), ("evaluation", "test"))]
     path = Path(folder) / f"{values['name']}.toml"
-    path.write_text(SUITE_TEMPLATE.format(**values))
+    path.write_text(SUITE_TEMPLATE.format(**values) + "".join(tables))
     return path
+
+
+# ---------------------------------------------------------------------- bare PyTorch loops
+
+def load_baseline(name: str, attribute: str) -> type:
+    """The class `attribute` ("Learner", "Algorithm") of the shipped method `submissions/name`."""
+    path = REPO / "submissions" / name / "submission.py"
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, attribute)
+
+
+def bare_steps(model: nn.Module, optimizer: torch.optim.Optimizer,
+               loss_of: Callable[[nn.Module, torch.Tensor], torch.Tensor], num_rows: int,
+               batch_size: int, num_steps: int, generator: torch.Generator) -> None:
+    """The training loop a researcher writes by hand, the baseline of the overhead benchmarks.
+
+    `num_steps` steps over index batches of random permutations of `num_rows` rows, a new
+    permutation when fewer than `batch_size` rows are left (as the harness's loops do; with
+    `num_rows` a multiple of `batch_size` these are whole epochs); `loss_of(model, index)` is a
+    step's loss on the rows `index`.
+    """
+    order = torch.empty(0, dtype=torch.long)
+    for _ in range(num_steps):
+        if len(order) < batch_size:
+            order = torch.randperm(num_rows, generator=generator)
+        index, order = order[:batch_size], order[batch_size:]
+        optimizer.zero_grad(set_to_none=True)
+        loss_of(model, index).backward()
+        optimizer.step()
 
 
 # ---------------------------------------------------------------------- synthetic stored runs

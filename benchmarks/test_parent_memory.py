@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.helpers import write_suite
 from harness.data.cache import write_dataset
 from harness.data.procedural import PROCEDURAL_DATASETS
 from tests.conftest import make_method
@@ -36,45 +37,12 @@ REPO = Path(__file__).resolve().parent.parent
 PER_CLASS = {"train": 500, "val": 50, "test": 100}
 POOL_PER_CLASS = 40
 
-CLASSES = {side: ", ".join(map(str, classes)) for side, classes in
-           (("tuning", range(50)), ("evaluation", range(50, 100)))}
-SUITE = f"""
-name = "cifar100-shaped"
-description = "Split-CIFAR-100 shape on procedural data (benchmark)"
-api = "continual"
-scenarios = ["class"]
-backbone = "small_cnn"
-backbone_options = {{ width = 4 }}
-augment = ["random_crop", "horizontal_flip"]
-
-[budget]
-epochs_per_task = 1
-batch_size = 256
-replay_samples = 2000
-time_limit_s = 1200
-
-[continual_eval]
-every_steps = 20
-samples_per_task = 50
-
-[protocol]
-num_trials = 1
-num_seeds = 1
-
-[tuning]
-dataset = "procedural100"
-classes = [{CLASSES["tuning"]}]
-num_tasks = 10
-eval_split = "val"
-max_train_per_class = 100
-
-[evaluation]
-dataset = "procedural100"
-classes = [{CLASSES["evaluation"]}]
-num_tasks = 10
-eval_split = "test"
-max_train_per_class = 100
-"""
+# Split-CIFAR-100's shape and budget (as in suites/split-cifar100.toml, at width 4).
+SUITE = {"name": "cifar100-shaped", "augment": ["random_crop", "horizontal_flip"],
+         "batch_size": 256, "replay_samples": 2000, "time_limit_s": 1200, "every_steps": 20,
+         "ce_samples": 50, "trials": 1, "seeds": 1, "num_tasks": 10, "train_per_class": 100,
+         "tuning_dataset": "procedural100", "tuning_classes": list(range(50)),
+         "evaluation_dataset": "procedural100", "evaluation_classes": list(range(50, 100))}
 
 # Runs in the fresh interpreter: the CLI in-process, so the peak measured is the parent's own.
 PROBE = """
@@ -122,8 +90,7 @@ def write_procedural100(root: Path) -> int:
 def test_parent_peak_memory_during_evaluate(benchmark, tmp_path):
     cache = tmp_path / "cache"
     num_images = write_procedural100(cache)
-    suite = tmp_path / "cifar100-shaped.toml"
-    suite.write_text(SUITE)
+    suite = write_suite(tmp_path, **SUITE)
     make_method(tmp_path / "subs", "naive-copy")
     env = {**os.environ, "HARNESS_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO)}
     command = [sys.executable, "-c", PROBE, "evaluate", "--suite", str(suite),

@@ -1,8 +1,14 @@
 """How the cost of `harness evaluate` grows with seeds, trials, tasks and dataset size.
 
-One base campaign on procedural data (tuned on `shapes`, evaluated on `textures`: 2 tasks × 2
-classes, 24 training images per class, 1 tuning trial, 2 seeds, one method) and one variant per
-factor with that factor doubled (dataset size: quadrupled). Each records:
+Two base campaigns on procedural data (tuned on `shapes`, evaluated on `textures`, 2 tasks × 2
+classes, 1 tuning trial, 2 seeds, one method), and per base one variant per factor with that
+factor doubled (dataset size: quadrupled):
+
+- "tiny": 24 training images per class, width-4 CNN, batch 16 — fixed costs dominate;
+- "quickstart-sized": 250 training images per class, width-16 CNN, batch 32 (quickstart's
+  network and data per class) — training dominates.
+
+Each records:
 
 - `evaluate_s`: wall time of `evaluate` (datasets already cached, zygote already started);
 - `prep_s`: the parent's data preparation before the first run (scenario plans, separation
@@ -20,7 +26,7 @@ import time
 
 import pytest
 
-from benchmarks.helpers import write_suite
+from benchmarks.helpers import SUITE_DEFAULTS, write_suite
 from harness.data.cache import DatasetCache
 from harness.evaluation import EvaluateOptions, Reporter, evaluate
 from harness.store import Store
@@ -28,15 +34,29 @@ from harness.submission import load_submission
 from harness.suite import load_suite
 from tests.conftest import make_method
 
-SIZES = {"train": 96, "val": 8, "test": 8}  # cached once; suites take 24 or 96 per class
 EIGHT = list(range(8))
+# Per base: the cache's images per class and split (training: enough for data-x4), and the
+# suite options of the base campaign.
+BASES = {
+    "tiny": ({"train": 96, "val": 8, "test": 8}, {}),
+    "quickstart-sized": ({"train": 1000, "val": 20, "test": 40},
+                         {"train_per_class": 250, "width": 16, "batch_size": 32}),
+}
 VARIANTS = {
     "base": {},
     "seeds-x2": {"seeds": 4},
     "trials-x2": {"trials": 2},
     "tasks-x2": {"num_tasks": 4, "tuning_classes": EIGHT, "evaluation_classes": EIGHT},
-    "data-x4": {"train_per_class": 96},
+    "data-x4": {},  # train_per_class × 4, set from the base
 }
+
+
+def suite_options(base: str, variant: str) -> dict:
+    options = {**BASES[base][1], **VARIANTS[variant]}
+    if variant == "data-x4":
+        options["train_per_class"] = 4 * options.get("train_per_class",
+                                                     SUITE_DEFAULTS["train_per_class"])
+    return options
 
 
 class _PhaseClock(Reporter):
@@ -48,23 +68,24 @@ class _PhaseClock(Reporter):
             self.first_phase_at = time.perf_counter()
 
 
-@pytest.fixture(scope="module")
-def setting(tmp_path_factory):
-    root = tmp_path_factory.mktemp("scaling")
-    cache = DatasetCache(root / "cache", sizes_override=SIZES)
+@pytest.fixture(scope="module", params=list(BASES))
+def setting(request, tmp_path_factory):
+    base = request.param
+    root = tmp_path_factory.mktemp(f"scaling-{base}")
+    cache = DatasetCache(root / "cache", sizes_override=BASES[base][0])
     sub = load_submission(make_method(root, "naive-copy"))
     suite = load_suite(write_suite(root, name="warm-up", num_tasks=4, tuning_classes=EIGHT,
                                    evaluation_classes=EIGHT))
     with Store(root / "warm-up.db") as store:  # generate the datasets, start the zygote
         evaluate(suite, [sub], store, EvaluateOptions(jobs=2, num_trials=1, num_seeds=1),
                  cache=cache)
-    return root, cache, sub
+    return base, root, cache, sub
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_evaluate_cost_scaling(benchmark, setting, variant):
-    root, cache, sub = setting
-    suite = load_suite(write_suite(root, name=variant, **VARIANTS[variant]))
+    base, root, cache, sub = setting
+    suite = load_suite(write_suite(root, name=variant, **suite_options(base, variant)))
     clock = _PhaseClock()
     stores = iter(range(100))
 
@@ -81,11 +102,11 @@ def test_evaluate_cost_scaling(benchmark, setting, variant):
     train_s = sum(r.metrics["train_time_s"] for r in report.results)
     eval_s = sum(r.metrics["eval_time_s"] for r in report.results)
     benchmark.extra_info.update({
-        "runs": len(report.results), "evaluate_s": evaluate_s,
+        "base": base, "variant": variant, "runs": len(report.results), "evaluate_s": evaluate_s,
         "prep_s": clock.first_phase_at - start, "run_s": run_s, "train_s": train_s,
         "eval_s": eval_s, "overhead_s": run_s - train_s - eval_s,
         "overhead_per_run_s": (run_s - train_s - eval_s) / len(report.results),
     })
-    print(f"\n{variant}: {len(report.results)} runs, evaluate {evaluate_s:.1f} s (prep "
+    print(f"\n{base} {variant}: {len(report.results)} runs, evaluate {evaluate_s:.1f} s (prep "
           f"{clock.first_phase_at - start:.2f} s; runs {run_s:.1f} s = train {train_s:.1f} + "
           f"eval {eval_s:.1f} + fixed {run_s - train_s - eval_s:.1f})")

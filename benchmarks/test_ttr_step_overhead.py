@@ -19,7 +19,6 @@ Run: `pytest benchmarks/test_ttr_step_overhead.py -s --benchmark-json=results/tt
 
 from __future__ import annotations
 
-import importlib.util
 import statistics
 import time
 from pathlib import Path
@@ -29,22 +28,14 @@ import pytest
 import torch
 from torch.nn import functional as F
 
+from benchmarks.helpers import bare_steps, load_baseline
 from harness.api import WorkloadHandle
 from harness.runner.ttr_tasks import load_task
 from harness.runner.ttr_worker import _train
 from harness.ttr_kinds import WorkloadKind
 from harness.ttr_models import build_model
 
-REPO = Path(__file__).resolve().parent.parent
 BUDGET_S, ROUNDS, BATCH = 1.0, 5, 128
-
-
-def adamw_class():
-    path = REPO / "submissions" / "adamw" / "submission.py"
-    spec = importlib.util.spec_from_file_location("bench_adamw", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.Algorithm
 
 
 def classification_job(folder: Path) -> dict:
@@ -75,7 +66,7 @@ CASES = {"classification-mlp": classification_job, "language-model": language_mo
 
 
 def harness_run(job: dict, folder: Path):
-    algorithm_class = adamw_class()
+    algorithm_class = load_baseline("adamw", "Algorithm")
     job = {**job, "seed": 0, "eval_batch_size": 256}
     job["workload"] = {**job["workload"], "step_hint": 1000, "max_runtime_s": BUDGET_S,
                        "eval_period_s": 10 * BUDGET_S}
@@ -103,27 +94,20 @@ def bare_run(job: dict, task, steps: int):
     kind = WorkloadKind(w["kind"])
     train = task.train
 
+    def loss_of(model: torch.nn.Module, index: torch.Tensor) -> torch.Tensor:
+        if kind is WorkloadKind.LANGUAGE_MODEL:
+            rows = train[0][index]
+            logits = model(rows[:, :-1])
+            return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), rows[:, 1:].reshape(-1))
+        return F.cross_entropy(model(train[0][index]), train[1][index])
+
     def run() -> float:
         torch.manual_seed(0)
         model = build_model(kind, w["model"], w, w["model_options"])
         opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)
-        gen = torch.Generator().manual_seed(1)
-        order = torch.randperm(len(train[0]), generator=gen)
         start = time.perf_counter()
-        for i in range(steps):
-            if (i + 1) * BATCH > len(order):
-                order = torch.randperm(len(train[0]), generator=gen)
-            index = order[(i * BATCH) % len(order):][:BATCH]
-            opt.zero_grad(set_to_none=True)
-            if kind is WorkloadKind.LANGUAGE_MODEL:
-                rows = train[0][index]
-                logits = model(rows[:, :-1])
-                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
-                                       rows[:, 1:].reshape(-1))
-            else:
-                loss = F.cross_entropy(model(train[0][index]), train[1][index])
-            loss.backward()
-            opt.step()
+        bare_steps(model, opt, loss_of, len(train[0]), BATCH, steps,
+                   torch.Generator().manual_seed(1))
         return time.perf_counter() - start
     return run
 

@@ -244,6 +244,7 @@ class _PhaseRunner:
             "groups": [list(g) for g in plan.groups],
             "eval_batch_size": self.suite.protocol.eval_batch_size,
             "num_threads": threads_per_job(self.options.jobs), "device": self.options.device,
+            "performance": self.suite.performance.to_payload(),
             "dataset_fingerprints": _fingerprints(plan.dataset, side),
         }
         return RunJob(spec=spec, plan=plan, payload=payload,

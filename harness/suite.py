@@ -4,7 +4,8 @@ A continual suite names a tuning scenario and an evaluation scenario built from 
 (different classes or datasets, same shape) — the protocol of *Hyperparameters in Continual
 Learning: a Reality Check* — plus the fixed backbone, the budget and the protocol settings.
 See `suites/quickstart.toml` for a documented example. A suite's version is the hash of its
-file, so editing a suite never mixes old and new results.
+file, so editing a suite never mixes old and new results; that includes its `[performance]`
+table of speed options (`harness.performance_options`), which change a run's numbers.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from harness.errors import ConfigError
 from harness.metrics.continual import METRIC_DIRECTIONS
 from harness.models import BACKBONES
 from harness.nevis.stream import NevisSuite, parse_nevis_suite
+from harness.performance_options import CONTINUAL_KEYS, PerformanceOptions, parse_performance
 from harness.ttr_suite import TTRSuite, parse_ttr_suite
 
 _TOP_KEYS = ("name", "description", "api", "scenarios", "backbone", "backbone_options",
-             "augment", "budget", "protocol", "tuning", "evaluation", "continual_eval")
+             "augment", "budget", "protocol", "tuning", "evaluation", "continual_eval",
+             "performance")
 _BUDGET_KEYS = ("epochs_per_task", "batch_size", "replay_samples", "time_limit_s",
                 "model_copies")
 _CONTINUAL_EVAL_KEYS = ("every_steps", "samples_per_task")
@@ -88,6 +91,7 @@ class Suite:
     tuning: ScenarioData
     evaluation: ScenarioData
     continual_eval: ContinualEval
+    performance: PerformanceOptions = PerformanceOptions()
 
 
 def restrict_scenarios(suite: Suite, names: list[str] | None) -> Suite:
@@ -163,6 +167,7 @@ def _parse_suite(data: dict[str, Any], path: Path, text: str, problems: Problems
     if "continual_eval" in data:
         continual_eval = _parse_table(data, "continual_eval", _CONTINUAL_EVAL_KEYS, problems,
                                       _continual_eval)
+    performance = parse_performance(data, problems, CONTINUAL_KEYS)
     # 8 parameter copies admit every regularization method of the zoo (SI keeps ω, θ*, the
     # path integral and Adam's two moments) while replay memory stays bounded by samples.
     copies = data.get("budget", {}).get("model_copies", 8) if isinstance(
@@ -180,7 +185,7 @@ def _parse_suite(data: dict[str, Any], path: Path, text: str, problems: Problems
         backbone=backbone, backbone_options=dict(backbone_options), augment=augment,
         budget=budget,
         model_copies=copies, protocol=protocol, tuning=tuning, evaluation=evaluation,
-        continual_eval=continual_eval,
+        continual_eval=continual_eval, performance=performance,
     )
 
 

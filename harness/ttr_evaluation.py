@@ -101,6 +101,7 @@ class _TTRRunner(_PhaseRunner):
             **files, "api": "training-algorithm", "seed": spec.seed, "hparams": spec.hparams,
             "submission_dir": str(sub.path.resolve()), "num_threads": threads,
             "device": self.options.device, "eval_batch_size": self.suite.protocol.eval_batch_size,
+            "performance": self.suite.performance.to_payload(),
             # No workload name or dataset here: the worker's job file is readable by the
             # submission, and per-workload special-casing must be impossible.
             "workload": {"kind": workload.kind.value, "metric": workload.metric,

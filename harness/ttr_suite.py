@@ -6,7 +6,8 @@ hint + evaluation period — and, for each, held-out variants (`variant_of = "ba
 activation or width) that detect brittle algorithms: missing a variant's target sets the base
 workload's time to infinity. `[protocol]` sets the external-tuning ruleset (`num_trials`
 quasi-random trials in each of `num_studies` studies, each study with its own sampler seed) and
-the self-tuning budget factor.
+the self-tuning budget factor. `[performance]` turns on speed options for the workloads' models
+(`harness.performance_options`; the compilation time is reported apart from time-to-result).
 
 Workload kinds (`kind`, default "classification"; `harness.ttr_kinds`): image classification
 (accuracy), a byte-level transformer language model (validation loss or perplexity: lower is
@@ -26,10 +27,11 @@ from typing import Any
 
 from harness.configfile import Problems, did_you_mean
 from harness.models import BACKBONES
+from harness.performance_options import TTR_KEYS, PerformanceOptions, parse_performance
 from harness.ttr_data import HUB_PREFIX, OPTION_KEYS, PROCEDURAL_SOURCES, source_of
 from harness.ttr_kinds import DEFAULT_METRIC, METRICS, MODELS, WorkloadKind
 
-_TOP_KEYS = ("name", "description", "api", "protocol", "workload")
+_TOP_KEYS = ("name", "description", "api", "protocol", "workload", "performance")
 _PROTOCOL_KEYS = ("num_trials", "num_studies", "sampler_seed", "self_tuning_budget_factor",
                   "eval_batch_size", "num_threads")
 _COUNT_OPTIONS = ("sequence_length", "train_bytes", "eval_bytes", "num_words", "successors",
@@ -82,6 +84,7 @@ class TTRSuite:
     version: str
     protocol: TTRProtocol
     workloads: tuple[Workload, ...]
+    performance: PerformanceOptions = PerformanceOptions()
 
     @property
     def base_workloads(self) -> tuple[Workload, ...]:
@@ -104,6 +107,7 @@ def parse_ttr_suite(data: dict[str, Any], path: Path, text: str,
         num_threads=int(_positive(table, "num_threads", problems, "[protocol]", 1))
         if "num_threads" in table else None,
     )
+    performance = parse_performance(data, problems, TTR_KEYS)
     raw = problems.require(data, "workload", list, "the suite (as [[workload]] tables)") or []
     workloads = [w for i, entry in enumerate(raw)
                  if (w := _workload(entry, problems, f"[[workload]] #{i + 1}")) is not None]
@@ -118,7 +122,7 @@ def parse_ttr_suite(data: dict[str, Any], path: Path, text: str,
         return None
     return TTRSuite(name=name, description=description, path=path,
                     version=hashlib.sha256(text.encode()).hexdigest()[:12], protocol=protocol,
-                    workloads=tuple(workloads))
+                    workloads=tuple(workloads), performance=performance)
 
 
 def _positive(table, key, problems, where, default):

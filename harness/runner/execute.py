@@ -185,6 +185,8 @@ def _score(job: RunJob, scratch: Path, worker: dict[str, Any]):
     metrics = dict(summarize(acc))
     metrics.update({k: float(worker[k]) for k in
                     ("train_time_s", "eval_time_s", "peak_rss_mb", "samples_seen")})
+    if worker.get("compile_time_s"):  # a compiled backbone: its compilation, apart
+        metrics["compile_time_s"] = float(worker["compile_time_s"])
     metrics["train_flops"] = float(sum(worker["train_flops"]))
     metrics["state_bytes"] = float(max(worker["state_bytes_measured"], default=0))
     curves = {

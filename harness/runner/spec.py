@@ -2,7 +2,11 @@
 
 A run is identified by everything that determines its result (suite version, scenario, phase,
 submission content hash, hyperparameters, seed, trial, study). Its key is a hash of those fields
-in canonical JSON, so `harness evaluate` can be re-run at will: finished keys are skipped.
+in canonical JSON, so `harness evaluate` can be re-run at will: finished keys are skipped. The
+suite version hashes the whole suite file, so settings that change numbers without being fields
+here — the budget, the `[performance]` speed options — still give new keys when edited. The
+device (`--device`) is not part of the key: the hardware fingerprint stored with each run says
+where it ran, and time-based scores compare only runs of one fingerprint class.
 """
 
 from __future__ import annotations

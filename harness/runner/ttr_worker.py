@@ -10,6 +10,13 @@ parent (the first evaluation meeting the target), which gives the same score as 
 The workload reaches the submission as a `WorkloadHandle` with no name; its data, model, loss
 and evaluation come from `harness.runner.ttr_tasks` by the workload's kind (classification,
 language model, click-through, reconstruction), and the loss's name says nothing about which.
+
+The suite's speed options (`harness.performance_options`): the workload's model is put in
+channels_last and/or compiled before `init` (outside the submission clock; the compilation is
+reported as `compile_time_s`, never inside time-to-result), and the submission's timed calls run
+under the suite's autocast. Evaluations run the model's forward under the same autocast (the
+compiled graphs are specialized on it) but compute the validation metric in float32, so the
+score never depends on bf16 rounding of the metric itself.
 """
 
 from __future__ import annotations
@@ -23,9 +30,12 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from harness.api import TrainingAlgorithm, WorkloadHandle
 from harness.errors import SubmissionFailure
+from harness.performance_options import PerformanceOptions
+from harness.runner.performance import autocast, prepare_model
 from harness.runner.ttr_tasks import Task, load_task
 from harness.ttr_kinds import WorkloadKind
 from harness.ttr_models import build_model
@@ -44,21 +54,23 @@ def load_algorithm_class(submission_dir: Path) -> type[TrainingAlgorithm]:
 
 
 class _SubmissionClock:
-    """Accumulates the time of timed calls only, waiting for queued device work first."""
+    """Accumulates the time of timed calls only, waiting for queued device work first; the
+    calls run under the suite's autocast (`precision`)."""
 
-    def __init__(self, device: torch.device):
-        self.device, self.total_s = device, 0.0
+    def __init__(self, device: torch.device, precision: str):
+        self.device, self.precision, self.total_s = device, precision, 0.0
 
     def _sync(self) -> None:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
 
     def timed(self, fn, *args):
-        self._sync()
-        start = time.perf_counter()
-        out = fn(*args)
-        self._sync()
-        elapsed = time.perf_counter() - start
+        with autocast(self.device, self.precision):  # entered outside the timed span
+            self._sync()
+            start = time.perf_counter()
+            out = fn(*args)
+            self._sync()
+            elapsed = time.perf_counter() - start
         self.total_s += elapsed
         return out, elapsed
 
@@ -83,14 +95,60 @@ def run_ttr_job(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
     batch_size = int(algorithm.batch_size(handle))
     if batch_size < 1:
         raise SubmissionFailure(f"batch_size() returned {batch_size}; it must be >= 1")
+    options = PerformanceOptions.from_payload(job.get("performance"))
+    compile_time_s = 0.0
+    if options.prepares_model:
+        example = _model_inputs(model, task, batch_size)
+        with autocast(device, options.autocast):
+            model, compile_time_s = prepare_model(
+                model, channels_last=options.channels_last, compile=options.compile,
+                example_input=example, backend=options.compile_backend)
     algorithm.init(handle, model)
-    return _train(job, scratch, algorithm, model, task, batch_size)
+    return {**_train(job, scratch, algorithm, model, task, batch_size),
+            "compile_time_s": compile_time_s}
+
+
+def _model_inputs(model: nn.Module, task: Task, batch_size: int) -> tuple[torch.Tensor, ...]:
+    """The inputs the workload's loss passes to `model` for a training batch of `batch_size`.
+
+    Captured by a forward pre-hook around one eager loss call (eval mode, no autograd, RNG
+    untouched, so the model is left as it was); they are the compiled model's warm-up batch.
+    """
+    captured: list[tuple[torch.Tensor, ...]] = []
+    hook = model.register_forward_pre_hook(lambda _module, args: captured.append(args))
+    batch = task.to_batch(tuple(t[:batch_size] for t in task.train))
+    was_training = model.training
+    devices = [batch[0].device.index or 0] if batch[0].device.type == "cuda" else []
+    try:
+        model.eval()
+        with torch.no_grad(), torch.random.fork_rng(devices=devices):
+            task.loss(model, batch)
+    finally:
+        hook.remove()
+        model.train(was_training)
+    return captured[0]
+
+
+class _AutocastForward(nn.Module):
+    """`model` called under `autocast(device, dtype)`, returning float32: what the harness's
+    evaluation calls, so the model runs as it was trained and the metric is computed in full
+    precision."""
+
+    def __init__(self, model: nn.Module, device: torch.device, dtype: str):
+        super().__init__()
+        self.model, self.device, self.dtype = model, device, dtype
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        with autocast(self.device, self.dtype):
+            return self.model(*inputs).float()
 
 
 def _train(job, scratch, algorithm, model, task: Task, batch_size: int) -> dict[str, Any]:
     w, train = job["workload"], task.train
     device = train[0].device
-    clock = _SubmissionClock(device)
+    precision = PerformanceOptions.from_payload(job.get("performance")).autocast
+    evaluated = _AutocastForward(model, device, precision) if precision != "float32" else model
+    clock = _SubmissionClock(device, precision)
     order_gen = torch.Generator().manual_seed(job["seed"] * 1_000_003)
     rows, times, steps, step_times = [], [], [], []
     eval_time_s, next_eval_s, step, order = 0.0, 0.0, 0, torch.empty(0, dtype=torch.long)
@@ -98,7 +156,7 @@ def _train(job, scratch, algorithm, model, task: Task, batch_size: int) -> dict[
         if clock.total_s >= next_eval_s or clock.total_s >= w["max_runtime_s"]:
             clock.timed(algorithm.prepare_for_eval)
             start = time.perf_counter()
-            rows.append(task.evaluate(model, job["eval_batch_size"], step))
+            rows.append(task.evaluate(evaluated, job["eval_batch_size"], step))
             eval_time_s += time.perf_counter() - start
             times.append(clock.total_s)
             steps.append(step)

@@ -8,6 +8,12 @@ before the first task and after each task, and writes ``predictions.npy`` (int16
 What it is given, by construction: the training images and *training* labels of each task, and
 the evaluation *inputs* in a presentation order (see `harness.data.scenario`). Evaluation labels
 are never passed; the parent scores the predictions.
+
+The suite's speed options (`harness.performance_options`) are applied here: `ctx.make_backbone`
+returns the fixed network in channels_last and/or compiled (`PreparedFactory`; the compilation is
+reported as `compile_time_s`, outside `train_time_s`), the learner's `learn`, `end_of_task` and
+`predict` run under the suite's autocast, and with `pin_memory` host→device copies go through
+page-locked memory.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ import resource
 import sys
 import time
 import traceback
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +37,11 @@ from harness.data.augment import Augmentation, augmenter
 from harness.data.batches import DeviceTaskData, Normalizer
 from harness.errors import BudgetExceededError, SubmissionFailure
 from harness.models import backbone_factory
+from harness.performance_options import PerformanceOptions
 from harness.runner.audit import allowed_state_bytes, measure_state_bytes
 from harness.runner.hardware import hardware_fingerprint
 from harness.runner.instrument import StepInstrument
+from harness.runner.performance import PreparedFactory, autocast, to_device_pinned
 
 
 def load_learner_class(submission_dir: Path) -> type[ContinualLearner]:
@@ -91,6 +101,16 @@ def _check_logits(logits: Any, batch: int, num_outputs: int, after_task: int) ->
                                 "the model has probably diverged (try a smaller learning rate)")
 
 
+def time_without_compile(call: Callable[[], None], now: Callable[[], float],
+                         backbones: PreparedFactory) -> float:
+    """Seconds `call()` took by the clock `now`, less the compilation of the backbones it built
+    (a learner that rebuilds its network inside `learn`): that is `compile_time_s`'s."""
+    compiled_s = backbones.compile_time_s
+    start = now()
+    call()
+    return now() - start - (backbones.compile_time_s - compiled_s)
+
+
 def run_job(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
     """Train and predict as `job` says; write predictions; return the measurements."""
     torch.set_num_threads(job["num_threads"])
@@ -127,14 +147,20 @@ class _Run:
 
     def __init__(self, job: dict[str, Any], scratch: Path):
         self.job, self.scratch = job, scratch
-        self.ctx = learner_context(job)
-        self.device = self.ctx.device
+        self.options = PerformanceOptions.from_payload(job.get("performance"))
+        ctx = learner_context(job)
+        self.device = ctx.device
+        # The warm-up batch of a compiled backbone: a training batch's shape, dtype and layout.
+        example = torch.zeros((max(ctx.budget.batch_size, 2), *ctx.input_shape),
+                              device=self.device)
+        self.backbones = PreparedFactory(ctx.make_backbone, self.options, self.device, example)
+        self.ctx = replace(ctx, make_backbone=self.backbones)
         self.clock = _Clock(self.device)
         self.normalize = Normalizer(job["mean"], job["std"], self.device)
         self.train_images = np.load(job["train_images"], mmap_mode="r")
         self.tasks = np.load(job["train_tasks"])
-        self.eval_inputs = torch.from_numpy(np.load(job["eval_inputs"])).to(self.device)
-        self.ce_inputs = (torch.from_numpy(np.load(job["ce_inputs"])).to(self.device)
+        self.eval_inputs = self.to_device(np.load(job["eval_inputs"]))
+        self.ce_inputs = (self.to_device(np.load(job["ce_inputs"]))
                           if job.get("ce_inputs") else None)
         self.task_classes = [tuple(int(c) for c in self.tasks[f"task_{t}_classes"])
                              for t in range(job["num_tasks"])]
@@ -145,10 +171,21 @@ class _Run:
         self.measured = {"samples_seen": 0, "train_flops": [], "state_bytes_measured": [],
                          "state_bytes_reported": []}
 
+    def to_device(self, array: np.ndarray) -> torch.Tensor:
+        if self.options.pin_memory:
+            return to_device_pinned(array, self.device)
+        return torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
+
+    def learner_time_s(self, call: Callable[[], None]) -> float:
+        """Run `call` (into the learner) under the suite's autocast; return its seconds."""
+        with autocast(self.device, self.options.autocast):
+            return time_without_compile(call, self.clock.now, self.backbones)
+
     def predict(self, inputs: torch.Tensor, groups: list, after_task: int) -> np.ndarray:
-        return predict_all(self.learner, inputs, self.normalize, groups, self.task_classes,
-                           self.ctx.scenario, self.ctx.num_outputs, self.job["eval_batch_size"],
-                           after_task)
+        with autocast(self.device, self.options.autocast):
+            return predict_all(self.learner, inputs, self.normalize, groups, self.task_classes,
+                               self.ctx.scenario, self.ctx.num_outputs,
+                               self.job["eval_batch_size"], after_task)
 
     def evaluate(self, after_task: int) -> None:
         start = self.clock.now()
@@ -169,7 +206,7 @@ class _Run:
             np.save(self.scratch / "ce_predictions.npy", np.stack([r[2] for r in self.ce_rows]))
         return {
             **self.measured, "train_time_s": self.train_time_s,
-            "eval_time_s": self.eval_time_s,
+            "eval_time_s": self.eval_time_s, "compile_time_s": self.backbones.compile_time_s,
             "ce_rows": [[task, step] for task, step, _ in self.ce_rows],
             "state_bytes_allowed": self.ctx.budget.state_bytes_allowed,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
@@ -186,8 +223,8 @@ class _Run:
         instrument = StepInstrument(num_steps, evaluate=ce, every_steps=job["ce_every_steps"],
                                     learner=self.learner, clock=self.clock.now)
         data = DeviceTaskData(
-            torch.from_numpy(np.ascontiguousarray(self.train_images[indices])).to(self.device),
-            torch.from_numpy(self.tasks[f"task_{t}_labels"]).to(self.device),
+            self.to_device(self.train_images[indices]),
+            self.to_device(self.tasks[f"task_{t}_labels"]),
             batch_size=budget.batch_size, num_epochs=budget.epochs_per_task,
             normalize=self.normalize, instrument=instrument,
             augment=augmenter(tuple(Augmentation(a) for a in job.get("augment", [])),
@@ -198,10 +235,12 @@ class _Run:
         )
         info = TaskInfo(index=t, classes=self.task_classes[t], scenario=self.ctx.scenario,
                         num_train_samples=len(indices))
-        start = self.clock.now()
-        self.learner.learn(info, data)
-        self.learner.end_of_task(info)
-        self.train_time_s += self.clock.now() - start - instrument.eval_time_s
+
+        def learn() -> None:
+            self.learner.learn(info, data)
+            self.learner.end_of_task(info)
+
+        self.train_time_s += self.learner_time_s(learn) - instrument.eval_time_s
         self.eval_time_s += instrument.eval_time_s
         self.ce_rows += [(t, step, preds) for step, preds in instrument.rows]
         self.measured["samples_seen"] += data.samples_yielded

@@ -8,7 +8,8 @@ import torch
 from torch import nn
 
 from harness.models import Backbone, small_cnn
-from harness.runner.performance import autocast, prepare_model, to_device_pinned
+from harness.performance_options import PerformanceOptions
+from harness.runner.performance import PreparedFactory, autocast, prepare_model, to_device_pinned
 
 
 def test_channels_last_changes_conv_weights_only_and_keeps_outputs():
@@ -105,4 +106,40 @@ def test_compile_is_timed_up_front_and_leaves_the_model_state_unchanged():
         x = x.clone()
         torch.testing.assert_close(prepared(x), reference(x), rtol=1e-4, atol=1e-5)
     assert len(graphs) == built  # nothing compiled inside the run's clock
+    torch._dynamo.reset()
+
+
+def test_the_factory_returns_untouched_models_when_no_option_is_on():
+    made = []
+    factory = PreparedFactory(lambda: made.append(nn.Linear(2, 2)) or made[-1],
+                              PerformanceOptions(autocast="bfloat16"), torch.device("cpu"),
+                              torch.zeros(4, 2))
+    assert factory() is made[0] and factory.compile_time_s == 0.0
+
+
+@pytest.mark.skipif(not _compile_available(), reason="torch.compile unavailable")
+def test_the_factory_compiles_every_model_it_makes_under_the_runs_autocast():
+    graphs = []
+
+    def counting_backend(graph_module, example_inputs):
+        graphs.append(graph_module)
+        return graph_module.forward
+
+    options = PerformanceOptions(channels_last=True, compile=True, autocast="bfloat16",
+                                 compile_backend=counting_backend)  # no code generation
+    factory = PreparedFactory(lambda: small_cnn((3, 8, 8), 4, width=4), options,
+                              torch.device("cpu"), torch.zeros(6, 3, 8, 8))
+    first = factory()
+    assert first.body[0].weight.is_contiguous(memory_format=torch.channels_last)
+    after_first_s = factory.compile_time_s
+    assert after_first_s > 0.0
+    built = len(graphs)
+    with autocast("cpu", "bfloat16"):  # as the worker calls the learner
+        assert first(torch.randn(3, 3, 8, 8)).dtype == torch.bfloat16
+        first.eval()
+        with torch.inference_mode():  # another batch size, for predictions: no recompiling
+            first(torch.randn(10, 3, 8, 8))
+    assert len(graphs) == built
+    second = factory()  # a learner rebuilding its network: compiled and timed again
+    assert second is not first and factory.compile_time_s > after_first_s
     torch._dynamo.reset()

@@ -47,10 +47,11 @@ def tiny_problem(tmp_path, n=256):
     return paths, labels[:64]
 
 
-def test_the_trace_follows_submission_time_and_the_model_learns(tmp_path):
+def tiny_job(tmp_path, algorithm: str) -> tuple[dict, np.ndarray]:
+    """A worker job for `algorithm` (submission source) on `tiny_problem`; and its labels."""
     folder = tmp_path / "algo"
     folder.mkdir()
-    (folder / "submission.py").write_text(textwrap.dedent(ALGORITHM))
+    (folder / "submission.py").write_text(textwrap.dedent(algorithm))
     paths, eval_labels = tiny_problem(tmp_path)
     job = {
         **paths, "api": "training-algorithm", "seed": 0, "hparams": {"lr": 0.5},
@@ -60,6 +61,11 @@ def test_the_trace_follows_submission_time_and_the_model_learns(tmp_path):
                      "input_shape": [1, 4, 4], "num_outputs": 2, "mean": [0.3], "std": [0.3],
                      "step_hint": 100, "max_runtime_s": 0.6, "eval_period_s": 0.1},
     }
+    return job, eval_labels
+
+
+def test_the_trace_follows_submission_time_and_the_model_learns(tmp_path):
+    job, eval_labels = tiny_job(tmp_path, ALGORITHM)
     result = run_ttr_job(job, tmp_path)
     times = result["eval_submission_times_s"]
     assert times[0] < 0.05  # before any step: only the timed prepare_for_eval (10 ms)

@@ -38,6 +38,8 @@ from leaderboard.stats_json import stats_json
 from leaderboard.tables import (
     compute_csv,
     compute_json,
+    effects_csv,
+    effects_json,
     gap_csv,
     gap_json,
     leaderboard_csv,
@@ -171,7 +173,12 @@ def write_site(site: SiteView, root: Path, *, changelog: Changelog | None = None
 
 
 def _write_sections(bench: BenchmarkView, site: SiteView, root: Path) -> None:
-    """The downloads of a benchmark's compute and protocol-gap tables, where it has them."""
+    """The downloads of a benchmark's compute, effect-size and protocol-gap tables, where it
+    has them."""
+    if bench.effects is not None:
+        (root / bench.effects.csv_href).write_text(effects_csv(bench.effects))
+        (root / bench.effects.json_href).write_text(
+            effects_json(bench, bench.effects, site.settings))
     if bench.compute is not None:
         (root / bench.compute.csv_href).write_text(compute_csv(bench.compute))
         (root / bench.compute.json_href).write_text(

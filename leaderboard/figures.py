@@ -83,7 +83,7 @@ def _pvalue_plot(
         i, j = index[c.method], index[c.reference]
         p_values[i][j] = p_values[j][i] = c.p_adjusted
         significant[i][j] = significant[j][i] = c.significant
-    p_label = f"{settings.pairwise_correction_label}-adjusted p"
+    p_label = settings.pairwise_p_label
     found = [f"{c.method} vs {c.reference} ({format_p_value(c.p_adjusted)})"
              for c in pairwise if c.significant]
     return PlotSpec(

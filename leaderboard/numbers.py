@@ -48,6 +48,37 @@ def decimals_for(half_width: float) -> int:
     return max(0, min(_MAX_DECIMALS, 1 - math.floor(math.log10(half_width))))
 
 
+@dataclass(frozen=True)
+class Difference:
+    """A difference of two seed means with its confidence interval (nan bounds: no interval)."""
+
+    value: float
+    ci_low: float
+    ci_high: float
+    text: str
+
+    @property
+    def has_ci(self) -> bool:
+        return math.isfinite(self.ci_low) and math.isfinite(self.ci_high)
+
+    @property
+    def excludes_zero(self) -> bool:
+        """The interval lies wholly on one side of zero."""
+        return self.has_ci and (self.ci_low > 0.0 or self.ci_high < 0.0)
+
+
+def difference_from(value: float, ci_low: float, ci_high: float) -> Difference:
+    """The `Difference` of a difference and its interval (`harness.stats.mean_difference_ci`),
+    written at the precision the interval supports: ``+0.040 ± [0.017, 0.063]``."""
+    if not (math.isfinite(ci_low) and math.isfinite(ci_high)):
+        return Difference(value, math.nan, math.nan,
+                          f"{format_signed(value, _DEFAULT_DECIMALS)} (no CI)")
+    decimals = decimals_for((ci_high - ci_low) / 2)
+    return Difference(value, ci_low, ci_high,
+                      f"{format_signed(value, decimals)} ± [{ci_low:.{decimals}f}, "
+                      f"{ci_high:.{decimals}f}]")
+
+
 def estimate_from_summary(summary: CellSummary) -> Estimate:
     """The `Estimate` of a `harness.stats.CellSummary`, with its formatted text."""
     has_ci = math.isfinite(summary.ci_low) and math.isfinite(summary.ci_high)

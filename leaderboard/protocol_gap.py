@@ -22,44 +22,24 @@ are computed from the fair phases alone (`leaderboard.rows.FAIR_PHASES`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from harness.metrics.continual import METRIC_DIRECTIONS
+from harness.stats import mean_difference_ci
 from harness.store import Decision
 from leaderboard.figures import PlotSpec
-from leaderboard.numbers import Estimate, decimals_for, format_hparams, format_signed
+from leaderboard.numbers import Difference, Estimate, difference_from, format_hparams, format_signed
 from leaderboard.paths import protocol_gap_slug
 from leaderboard.rows import chosen_hparams, estimate_of, metric_values
 from leaderboard.settings import StatSettings, metric_label, scenario_label
 
 LEGACY_PHASES = ("legacy-tune", "legacy")
 LEGACY_DECISION_PHASE = "legacy-tune"
-
-
-@dataclass(frozen=True)
-class Difference:
-    """A difference of two seed means with its confidence interval (nan bounds: no interval)."""
-
-    value: float
-    ci_low: float
-    ci_high: float
-    text: str
-
-    @property
-    def has_ci(self) -> bool:
-        return math.isfinite(self.ci_low) and math.isfinite(self.ci_high)
-
-    @property
-    def excludes_zero(self) -> bool:
-        """The interval lies wholly on one side of zero."""
-        return self.has_ci and (self.ci_low > 0.0 or self.ci_high < 0.0)
 
 
 @dataclass(frozen=True)
@@ -95,40 +75,6 @@ class ProtocolGapView:
     csv_href: str
     json_href: str
     plot: PlotSpec | None
-
-
-def welch_difference_interval(
-    a: Sequence[float], b: Sequence[float], confidence: float = 0.95
-) -> tuple[float, float, float]:
-    """mean(a) − mean(b) and its Welch t interval at `confidence`.
-
-    `a`, `b`: 1-D samples, one value per seed. The interval is d ± t_{(1+c)/2, ν} · se with
-    se² = s_a²/n_a + s_b²/n_b and Welch–Satterthwaite ν = se⁴ / (s_a⁴/(n_a²(n_a−1)) +
-    s_b⁴/(n_b²(n_b−1))). Bounds are nan when either sample has fewer than two values; both
-    samples constant gives the zero-width interval at the difference.
-    """
-    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    difference = float(np.mean(x) - np.mean(y))
-    if x.size < 2 or y.size < 2:
-        return difference, math.nan, math.nan
-    var_x, var_y = np.var(x, ddof=1) / x.size, np.var(y, ddof=1) / y.size
-    se2 = var_x + var_y
-    if se2 == 0.0:
-        return difference, difference, difference
-    dof = se2**2 / (var_x**2 / (x.size - 1) + var_y**2 / (y.size - 1))
-    half_width = float(sps.t.ppf((1.0 + confidence) / 2.0, dof)) * math.sqrt(se2)
-    return difference, difference - half_width, difference + half_width
-
-
-def difference_of(a: np.ndarray, b: np.ndarray, confidence: float) -> Difference:
-    """The `Difference` mean(a) − mean(b), written at the precision its interval supports."""
-    value, low, high = welch_difference_interval(a, b, confidence)
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return Difference(value, math.nan, math.nan, f"{format_signed(value, 3)} (no CI)")
-    decimals = decimals_for((high - low) / 2)
-    return Difference(value, low, high,
-                      f"{format_signed(value, decimals)} ± [{low:.{decimals}f}, "
-                      f"{high:.{decimals}f}]")
 
 
 def competition_ranks(means: Mapping[str, float], higher_is_better: bool) -> dict[str, int]:
@@ -204,7 +150,8 @@ def _gap_row(
         method=method, method_href=href, continual=continual,
         fair=estimate_of(fair, settings.confidence),
         legacy=estimate_of(legacy, settings.confidence),
-        gap=difference_of(legacy, fair, settings.confidence) if fair.size and legacy.size
+        gap=difference_from(*mean_difference_ci(legacy, fair, settings.confidence))
+        if fair.size and legacy.size
         else None,
         fair_rank=fair_rank, legacy_rank=legacy_rank, rank_change=change,
         rank_change_text=rank_change_text(change),

@@ -169,9 +169,16 @@ class StatSettings:
     @property
     def p_label(self) -> str:
         """What the p-values in the tables are: "Holm-adjusted p", or "unadjusted p"."""
-        if self.correction == "none":
-            return "unadjusted p"
-        return f"{self.correction_label}-adjusted p"
+        return _p_label(self.correction, self.correction_label)
+
+    @property
+    def pairwise_p_label(self) -> str:
+        """What the p-values of all pairs are: "Benjamini–Hochberg-adjusted p", or …"""
+        return _p_label(self.pairwise_correction, self.pairwise_correction_label)
+
+
+def _p_label(correction: str, label: str) -> str:
+    return "unadjusted p" if correction == "none" else f"{label}-adjusted p"
 
 
 def metric_label(metric: str) -> str:

@@ -1,5 +1,5 @@
-"""The downloadable tables: each leaderboard table, its compute table and its protocol-gap
-table as CSV/JSON, and every run in long format (``data/runs.csv``).
+"""The downloadable tables: each leaderboard table, its compute, effect-size and protocol-gap
+tables as CSV/JSON, and every run in long format (``data/runs.csv``).
 
 Numbers are written at full precision (the site rounds for reading; downloads are for
 re-analysis). Missing values are empty in CSV and ``null`` in JSON.
@@ -17,6 +17,7 @@ import pandas as pd
 
 from harness.runner.spec import canonical_json
 from leaderboard.compute_view import ComputeView
+from leaderboard.effects import EffectRow, EffectsView
 from leaderboard.numbers import Estimate
 from leaderboard.protocol_gap import ProtocolGapView
 from leaderboard.settings import StatSettings
@@ -108,6 +109,43 @@ def _document(bench: BenchmarkView, settings: StatSettings, **fields: Any) -> st
         "confidence": settings.confidence, **fields,
     }
     return json.dumps(document, indent=2, allow_nan=False) + "\n"
+
+
+def effect_records(effects: EffectsView) -> list[dict[str, Any]]:
+    """One record per comparison of the effect-size section: each method against the best
+    (``comparison`` "versus best", in table order), then every pair ("pair"); A is
+    ``method``, B ``reference``, every number as `harness.stats.Comparison` holds it."""
+
+    def record(kind: str, row: EffectRow, p_label: str) -> dict[str, Any]:
+        c = row.comparison
+        return {
+            "comparison": kind, "method": c.method, "reference": c.reference,
+            "mean_difference": c.mean_difference,
+            "difference_ci_low": _finite(c.difference_ci_low),
+            "difference_ci_high": _finite(c.difference_ci_high),
+            "cliffs_delta": c.cliffs_delta, "cliffs_delta_label": row.cliffs_delta_label,
+            "cohens_d": _finite(c.cohens_d), "cohens_d_label": row.cohens_d_label or None,
+            "prob_improvement": c.prob_improvement,
+            "prob_improvement_ci_low": c.prob_improvement_ci_low,
+            "prob_improvement_ci_high": c.prob_improvement_ci_high,
+            "test": c.test, "p_value": _finite(c.p_value), "p_adjusted": _finite(c.p_adjusted),
+            "p_label": p_label, "significant": c.significant,
+            "can_reach_significance": c.can_reach_significance,
+            "min_attainable_p": c.min_attainable_p,
+        }
+
+    return ([record("versus best", row, effects.p_label) for row in effects.versus_best]
+            + [record("pair", row, effects.pairs_p_label) for row in effects.pairs])
+
+
+def effects_csv(effects: EffectsView) -> str:
+    return _csv(effect_records(effects))
+
+
+def effects_json(bench: BenchmarkView, effects: EffectsView, settings: StatSettings) -> str:
+    return _document(bench, settings, best=effects.best, signs="method - reference",
+                     difference_interval="welch-t", prob_improvement_interval="newcombe-score",
+                     rows=effect_records(effects))
 
 
 def gap_records(gap: ProtocolGapView) -> list[dict[str, Any]]:

@@ -17,8 +17,8 @@ Only the fair protocol's phases (``tune``, ``evaluate``) feed a table, its famil
 runs of legacy test-set tuning feed the benchmark's protocol-gap section alone
 (`leaderboard.protocol_gap`). Beside each table: the compute table (`leaderboard.compute_view`),
 the stability-gap figure (`leaderboard.stability`) and, where the benchmark has a non-continual
-reference, each method's intransigence as a secondary column (`leaderboard.reference`). A row is
-`leaderboard.rows`.
+reference, each method's intransigence as a secondary column (`leaderboard.reference`), and the
+effect sizes of the family's comparisons (`leaderboard.effects`). A row is `leaderboard.rows`.
 
 Suites of the time-to-result family (training algorithms timed to a target,
 `leaderboard.ttr_results.is_ttr_suite`) have no such tables: each gets a `TTRSuiteView`
@@ -43,6 +43,7 @@ from harness.store import Decision, Store
 from leaderboard.compute_view import ComputeView, compute_view
 from leaderboard.cross_view import CrossView, cross_view
 from leaderboard.current import CurrentResults, is_continual, select_current
+from leaderboard.effects import EffectsView, effects_view
 from leaderboard.figures import ACCURACY_MATRIX, PlotSpec, benchmark_plots, mean_matrix_of
 from leaderboard.method_view import MethodView, method_views
 from leaderboard.nevis_view import NEVIS_TASKS, NevisSuiteView, is_nevis_suite, nevis_suite_view
@@ -101,6 +102,7 @@ class BenchmarkView:
     compute: ComputeView | None = None
     protocol_gap: ProtocolGapView | None = None  # None without legacy runs
     stability_plot: PlotSpec | None = None  # None without continual-evaluation curves
+    effects: EffectsView | None = None  # None when the family has no method besides the best
 
     @property
     def figures(self) -> tuple[PlotSpec, ...]:
@@ -231,11 +233,12 @@ def _compare(
         return None, {}, ()
     best, comparisons = compare_with_best(
         family, higher_is_better=higher_is_better, alpha=settings.alpha, test=settings.test,
-        correction=settings.correction,
+        correction=settings.correction, confidence=settings.confidence,
     )
     pairwise = tuple(pairwise_tests(
         family, test=settings.test, correction=settings.pairwise_correction,
         alpha=settings.alpha, higher_is_better=higher_is_better,
+        confidence=settings.confidence,
     ).values()) if len(family) >= 2 else ()
     return best, comparisons, pairwise
 
@@ -336,6 +339,8 @@ def _benchmark_view(
             runs, decisions, continual=table.continual, method_hrefs=method_hrefs,
             settings=settings),
         stability_plot=stability_plot(suite, scenario, slug, traces, settings),
+        effects=effects_view(slug, best, comparisons, pairwise, [r.method for r in rows],
+                             method_hrefs, settings),
     )
 
 

@@ -19,8 +19,8 @@ result as byte-identical JSON), and the random procedures draw only from the
 `numpy.random.Generator` the caller passes. Modules, one concept each: `cells`, `corrections`,
 `effect_sizes`, `pairwise` (within a benchmark), `aggregates` (across tasks, bootstrap),
 `ranks` (Friedman), `signed_rank` (exact Wilcoxon), `posthoc`, `groups` (cliques, letters,
-Arena ranks), `rank_intervals`, `coverage`, `analysis` (the whole cross-benchmark pipeline),
-`serialize`.
+Arena ranks), `rank_intervals`, `resample` (the draws of every stratified bootstrap),
+`coverage`, `analysis` (the whole cross-benchmark pipeline), `serialize`.
 """
 
 from harness.stats.aggregates import (
@@ -47,8 +47,11 @@ from harness.stats.coverage import Coverage, common_subset
 from harness.stats.effect_sizes import (
     cliffs_delta,
     cohens_d,
+    cohens_d_label,
     effect_size_label,
+    mean_difference_ci,
     probability_of_improvement,
+    probability_of_improvement_ci,
 )
 from harness.stats.groups import (
     arena_ranks,
@@ -118,6 +121,7 @@ __all__ = [
     "bonferroni_dunn_critical_value",
     "cliffs_delta",
     "cohens_d",
+    "cohens_d_label",
     "common_subset",
     "compact_letter_display",
     "compare_across_benchmarks",
@@ -129,11 +133,13 @@ __all__ = [
     "friedman_test",
     "holm",
     "mann_whitney_min_p",
+    "mean_difference_ci",
     "nemenyi",
     "nemenyi_critical_value",
     "normalize_scores",
     "pairwise_tests",
     "probability_of_improvement",
+    "probability_of_improvement_ci",
     "rank_intervals_over_benchmarks",
     "rank_intervals_over_seeds",
     "rank_matrix",

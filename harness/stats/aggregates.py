@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats as sps
 
+from harness.stats.resample import BLOCK_ELEMENTS, pack_strata, stratified_draws
 from harness.stats.validation import check_open_unit, check_reps
 
 
@@ -102,51 +103,52 @@ def normalize_scores(scores: ArrayLike, low: ArrayLike, high: ArrayLike) -> np.n
 
 
 def _replicates(array: np.ndarray, rng: np.random.Generator, reps: int) -> Iterator[np.ndarray]:
-    """Stratified bootstrap replicates: within each task column, resample its finite runs."""
-    num_runs, num_tasks = array.shape
-    # NaN sorts last: each column's n_j finite runs come first.
-    packed = np.sort(array, axis=0)
-    counts = np.sum(np.isfinite(array), axis=0)
-    rows = rng.integers(0, counts, size=(reps, num_runs, num_tasks))
-    padding = np.arange(num_runs)[:, None] >= counts[None, :]
-    columns = np.arange(num_tasks)
+    """Stratified bootstrap replicates, NaN-padded like `array`: within each task column, its
+    finite runs resampled with replacement (`harness.stats.resample`, tasks are the strata)."""
+    packed, counts = pack_strata(array)
+    groups = list(stratified_draws(counts, reps, rng, block_elements=None))
     for r in range(reps):
-        replicate = packed[rows[r], columns]
-        replicate[padding] = np.nan
+        replicate = np.full(array.shape, np.nan)
+        for group in groups:
+            replicate[: group.count, group.strata] = group.gather(packed, slice(r, r + 1))[0]
         yield replicate
 
 
-_BATCH_ELEMENTS = 4_000_000
-"""Replicates are gathered in blocks of at most this many values (memory, not results)."""
-
-
 def _replicate_blocks(array: np.ndarray, rng: np.random.Generator,
-                      reps: int) -> Iterator[np.ndarray]:
-    """The replicates of `_replicates` (same draws, same order) as (block, runs, tasks) arrays,
-    except that padding places hold arbitrary finite values: `_batch_aggregates` masks them."""
-    num_runs, num_tasks = array.shape
-    packed = np.sort(array, axis=0)
-    counts = np.sum(np.isfinite(array), axis=0)
-    rows = rng.integers(0, counts, size=(reps, num_runs, num_tasks))
-    columns = np.arange(num_tasks)
-    step = max(1, _BATCH_ELEMENTS // max(1, num_runs * num_tasks))
+                      reps: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The replicates of `_replicates` (same draws, same order) in blocks of replicates, each
+    as (task means, shape (block, tasks); every drawn value, shape (block, finite runs)): no
+    padding, so no masks. The draws of all replicates are made first (they fix the stream;
+    memory: one index per drawn value), the values gathered a block at a time."""
+    packed, counts = pack_strata(array)
+    groups = list(stratified_draws(counts, reps, rng, block_elements=None))
+    num_finite = int(counts.sum())
+    step = max(1, BLOCK_ELEMENTS // num_finite)
     for start in range(0, reps, step):
-        yield packed[rows[start:start + step], columns]
+        part = slice(start, min(reps, start + step))
+        sums = np.empty((part.stop - start, counts.size))
+        values = np.empty((part.stop - start, num_finite))
+        offset = 0
+        for group in groups:
+            drawn = group.gather(packed, part)
+            sums[:, group.strata] = drawn.sum(axis=1)
+            width = group.count * group.strata.size
+            values[:, offset:offset + width] = drawn.reshape(drawn.shape[0], width)
+            offset += width
+        yield sums / counts, values
 
 
-def _batch_aggregates(block: np.ndarray, array: np.ndarray,
+def _batch_aggregates(task_means: np.ndarray, values: np.ndarray,
                       names: Sequence[str]) -> dict[str, np.ndarray]:
-    """`AGGREGATES[name]` of every replicate of `block` (reps, runs, tasks) at once.
+    """`AGGREGATES[name]` of every replicate of a block of `_replicate_blocks` at once.
 
-    `array` is the method's original (runs, tasks) scores: its NaN places are the padding,
-    which sits at the same places in every replicate, so every replicate has the same number of
-    real values and the interquartile mean cuts the same counts as `scipy.stats.trim_mean`
-    does per replicate. Equal to the per-replicate functions up to summation order.
+    Sorts `values` in place (the interquartile mean needs the order; the other aggregates do
+    not care). Every replicate has the same number of values, so the interquartile mean cuts
+    the counts `scipy.stats.trim_mean` cuts per replicate. Equal to the per-replicate
+    functions up to summation order.
     """
-    valid = np.isfinite(array)
-    weights = valid.astype(float)
-    num_finite = int(valid.sum())
-    task_means = np.einsum("krt,rt->kt", block, weights) / valid.sum(axis=0)
+    values.sort(axis=1)
+    num_values = values.shape[1]
     out: dict[str, np.ndarray] = {}
     for name in names:
         if name == "mean":
@@ -154,14 +156,11 @@ def _batch_aggregates(block: np.ndarray, array: np.ndarray,
         elif name == "median":
             out[name] = np.median(task_means, axis=1)
         elif name == "iqm":
-            # padding as +inf sorts last: the first num_finite values are the real ones
-            flat = np.where(valid, block, np.inf).reshape(block.shape[0], -1)
-            ordered = np.sort(flat, axis=1)
-            cut = int(0.25 * num_finite)
-            out[name] = np.mean(ordered[:, cut:num_finite - cut], axis=1)
+            cut = int(0.25 * num_values)
+            out[name] = np.mean(values[:, cut:num_values - cut], axis=1)
         elif name == "optimality_gap":
-            shortfall = np.maximum(1.0 - block, 0.0)
-            out[name] = np.einsum("krt,rt->k", shortfall, weights) / num_finite
+            # max(1 - v, 0) = 1 - min(v, 1): one temporary array instead of two
+            out[name] = 1.0 - np.mean(np.minimum(values, 1.0), axis=1)
         else:
             raise ValueError(f"no batch form of aggregate {name!r}")
     return out
@@ -186,7 +185,8 @@ def stratified_bootstrap_ci(
     `scores`: shape (num_runs, num_tasks), NaN-padded where a task has fewer runs. Each
     replicate resamples the runs with replacement independently within every task column
     (rliable's stratified bootstrap), so every task keeps its weight. `statistic` maps such an
-    array to a float (e.g. `aggregate_iqm`). All randomness comes from `rng`.
+    array to a float (e.g. `aggregate_iqm`). All randomness comes from `rng`, drawn as
+    `harness.stats.resample.stratified_draws` says (tasks are the strata).
     Returns (statistic(scores), ci_low, ci_high).
     """
     array = _scores(scores)
@@ -209,7 +209,10 @@ def aggregate_interval_estimates(
     `scores_by_method`: method name -> (num_runs, num_tasks) normalized scores (same tasks, in
     the same column order, for every method). Methods are processed in name order and all
     aggregates of one method share its bootstrap replicates, so the result depends only on the
-    inputs and the state of `rng`. Returns {method: {aggregate: IntervalEstimate}}.
+    inputs and the state of `rng`. The replicates are those of `stratified_bootstrap_ci`
+    (`harness.stats.resample`: with equal run counts in every task, the stream of the
+    per-element-bound draws used before; with unequal counts a different stream, same method).
+    Returns {method: {aggregate: IntervalEstimate}}.
     """
     unknown = sorted(set(aggregates) - set(AGGREGATES))
     if unknown:
@@ -222,11 +225,11 @@ def aggregate_interval_estimates(
         raise ValueError(f"methods have different numbers of tasks: {sorted(widths)}")
     result: dict[str, dict[str, IntervalEstimate]] = {}
     for name, array in arrays.items():
-        # All replicates of a method at once (vectorized): the per-replicate loop cost seconds
-        # per site build.
+        # Blocks of replicates at once (vectorized): the per-replicate loop cost seconds per
+        # site build.
         values: dict[str, list[float]] = {a: [] for a in aggregates}
-        for block in _replicate_blocks(array, rng, reps):
-            for aggregate, batch in _batch_aggregates(block, array, aggregates).items():
+        for task_means, drawn in _replicate_blocks(array, rng, reps):
+            for aggregate, batch in _batch_aggregates(task_means, drawn, aggregates).items():
                 values[aggregate].extend(batch)
         result[name] = {
             a: IntervalEstimate(AGGREGATES[a](array), *_percentiles(values[a], confidence))

@@ -19,7 +19,12 @@ from scipy import special
 from scipy import stats as sps
 
 from harness.stats.corrections import CORRECTIONS, CorrectionName
-from harness.stats.effect_sizes import cliffs_delta, cohens_d, probability_of_improvement
+from harness.stats.effect_sizes import (
+    cliffs_delta,
+    cohens_d,
+    mean_difference_ci,
+    probability_of_improvement_ci,
+)
 from harness.stats.validation import check_choice, check_open_unit, sample
 
 TestName = Literal["welch-t", "mann-whitney"]
@@ -34,7 +39,10 @@ class Comparison:
     """One two-sample test of `method` against `reference` on one benchmark cell.
 
     `mean_difference`, `cliffs_delta` and `cohens_d` are signed as method minus reference, in the
-    metric's own units; only `prob_improvement` is turned to the "better" direction.
+    metric's own units; only `prob_improvement` (P(method better than reference), ties 1/2) is
+    turned to the "better" direction. Intervals are at level `confidence`: the difference's is
+    Welch's t interval (`mean_difference_ci`; nan with fewer than 2 values on a side, whatever
+    the test), the probability's Newcombe's score interval (`probability_of_improvement_ci`).
     `min_attainable_p` is the smallest *adjusted* p-value this design (sample sizes, test,
     correction and family size) could produce; `can_reach_significance` is
     `min_attainable_p < alpha`. When it is False the site says "cannot be tested with this many
@@ -53,6 +61,11 @@ class Comparison:
     cliffs_delta: float
     cohens_d: float
     prob_improvement: float
+    confidence: float
+    difference_ci_low: float
+    difference_ci_high: float
+    prob_improvement_ci_low: float
+    prob_improvement_ci_high: float
 
 
 def mann_whitney_min_p(n: int, m: int) -> float:
@@ -102,7 +115,8 @@ def _mann_whitney_p(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def _raw_comparison(
-    method: str, reference: str, x: np.ndarray, y: np.ndarray, test: TestName, higher: bool
+    method: str, reference: str, x: np.ndarray, y: np.ndarray, test: TestName, higher: bool,
+    confidence: float,
 ) -> dict:
     """Fields of a Comparison that do not depend on the rest of the family."""
     testable = x.size >= 2 and y.size >= 2
@@ -113,16 +127,24 @@ def _raw_comparison(
     else:
         p_value = _mann_whitney_p(x, y) if testable else math.nan
         min_p = mann_whitney_min_p(x.size, y.size) if testable else 1.0
+    difference, difference_low, difference_high = mean_difference_ci(x, y, confidence)
+    improvement, improvement_low, improvement_high = probability_of_improvement_ci(
+        better, worse, confidence)
     return {
         "method": method,
         "reference": reference,
         "test": test,
         "p_value": p_value,
         "min_attainable_p": min_p,
-        "mean_difference": float(x.mean() - y.mean()),
+        "mean_difference": difference,
         "cliffs_delta": cliffs_delta(x, y),
         "cohens_d": cohens_d(x, y),
-        "prob_improvement": probability_of_improvement(better, worse),
+        "prob_improvement": improvement,
+        "confidence": confidence,
+        "difference_ci_low": difference_low,
+        "difference_ci_high": difference_high,
+        "prob_improvement_ci_low": improvement_low,
+        "prob_improvement_ci_high": improvement_high,
     }
 
 
@@ -155,11 +177,13 @@ def _finalize(raws: list[dict], correction: CorrectionName, alpha: float) -> lis
 
 
 def _check_family(
-    samples: Mapping[str, ArrayLike], test: str, correction: str, alpha: float
+    samples: Mapping[str, ArrayLike], test: str, correction: str, alpha: float,
+    confidence: float,
 ) -> dict[str, np.ndarray]:
     check_choice(test, TestName, "test")
     check_choice(correction, CorrectionName, "correction")
     check_open_unit(alpha, "alpha")
+    check_open_unit(confidence, "confidence")
     if not samples:
         raise ValueError("no methods to compare")
     return {name: sample(values, f"scores of {name!r}") for name, values in samples.items()}
@@ -172,6 +196,7 @@ def compare_with_best(
     alpha: float = 0.05,
     test: TestName = "welch-t",
     correction: CorrectionName = "holm",
+    confidence: float = 0.95,
 ) -> tuple[str, dict[str, Comparison]]:
     """Test every method against the best one on one benchmark cell.
 
@@ -179,14 +204,16 @@ def compare_with_best(
     (ties broken by the smaller name, for determinism). Each other method is compared with it by
     a two-sided `test`; p-values are adjusted across that family by `correction`. Methods with
     fewer than 2 values (or a best with fewer than 2) get p = nan and cannot reach significance.
+    Effect-size intervals are at level `confidence`.
     Returns (best_name, {method: Comparison}) with the best itself left out.
     """
-    arrays = _check_family(samples, test, correction, alpha)
+    arrays = _check_family(samples, test, correction, alpha, confidence)
     sign = -1.0 if higher_is_better else 1.0
     best = min(arrays, key=lambda name: (sign * float(np.mean(arrays[name])), name))
     others = sorted(name for name in arrays if name != best)
     raws = [
-        _raw_comparison(name, best, arrays[name], arrays[best], test, higher_is_better)
+        _raw_comparison(name, best, arrays[name], arrays[best], test, higher_is_better,
+                        confidence)
         for name in others
     ]
     return best, {c.method: c for c in _finalize(raws, correction, alpha)}
@@ -199,13 +226,16 @@ def pairwise_tests(
     correction: CorrectionName = "benjamini-hochberg",
     alpha: float = 0.05,
     higher_is_better: bool = True,
+    confidence: float = 0.95,
 ) -> dict[tuple[str, str], Comparison]:
     """Test all unordered pairs of methods on one benchmark cell (for the heatmap).
 
     `samples`: method name -> 1-D sample. Keys are (a, b) with a < b by name; each Comparison
-    has method=a, reference=b. p-values are adjusted across all pairs by `correction`.
+    has method=a, reference=b. p-values are adjusted across all pairs by `correction`;
+    effect-size intervals are at level `confidence`.
     """
-    arrays = _check_family(samples, test, correction, alpha)
+    arrays = _check_family(samples, test, correction, alpha, confidence)
     pairs = list(combinations(sorted(arrays), 2))
-    raws = [_raw_comparison(a, b, arrays[a], arrays[b], test, higher_is_better) for a, b in pairs]
+    raws = [_raw_comparison(a, b, arrays[a], arrays[b], test, higher_is_better, confidence)
+            for a, b in pairs]
     return dict(zip(pairs, _finalize(raws, correction, alpha), strict=True))

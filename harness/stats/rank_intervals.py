@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats as sps
 
+from harness.stats.resample import pack_strata, stratified_draws
 from harness.stats.validation import (
     check_open_unit,
     check_reps,
@@ -120,19 +121,20 @@ def rank_intervals_over_seeds(
     `runs`: (num_seeds, num_benchmarks, num_methods) per-seed scores, NaN-padded where a cell
     has fewer seeds (every cell needs one). Each replicate redraws every cell's finite seeds
     with replacement, takes cell means, and ranks as `rank_intervals_over_benchmarks` does.
+    The draws are `harness.stats.resample.stratified_draws` (cells are the strata; with equal
+    seed counts in every cell, the stream of the per-element-bound draws used before, with
+    unequal counts a different stream, same method), made and summed in blocks of
+    replicates (`resample.BLOCK_ELEMENTS` draws each), so memory does not grow with reps.
     """
     check_open_unit(confidence, "confidence")
     check_reps(reps)
     cube = _seed_cube(runs, higher_is_better)
     num_seeds, num_benchmarks, num_methods = cube.shape
     names = method_names(methods, num_methods)
-    packed = np.sort(cube, axis=0)  # NaN last: each cell's finite seeds first
-    counts = np.sum(np.isfinite(cube), axis=0)
-    draws = rng.integers(0, counts, size=(reps, num_seeds, num_benchmarks, num_methods))
-    benchmark = np.arange(num_benchmarks)[:, None]
-    method = np.arange(num_methods)[None, :]
-    resampled = packed[draws, benchmark, method]
-    resampled[:, np.arange(num_seeds)[:, None, None] >= counts[None]] = np.nan
+    packed, counts = pack_strata(cube.reshape(num_seeds, -1))
+    sums = np.empty((reps, counts.size))
+    for block in stratified_draws(counts, reps, rng):
+        sums[block.replicates, block.strata] = block.gather(packed).sum(axis=1)
+    means = (sums / counts).reshape(reps, num_benchmarks, num_methods)
     point = _positions(np.nanmean(cube, axis=0))
-    return _intervals(names, point, _positions(np.nanmean(resampled, axis=1)), confidence,
-                      "seeds")
+    return _intervals(names, point, _positions(means), confidence, "seeds")

@@ -1,16 +1,14 @@
 """The protocol gap: legacy test-set tuning shown beside, never inside, the fair tables."""
 
 import json
-import math
 
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats as sps
 
 from harness.store import Store
 from leaderboard import plots
-from leaderboard.protocol_gap import competition_ranks, welch_difference_interval
+from leaderboard.protocol_gap import competition_ranks
 from leaderboard.view import SiteView, build_site_view
 
 
@@ -26,25 +24,6 @@ def _bench(site: SiteView, scenario: str):
 
 def _gap_rows(site: SiteView):
     return {row.method: row for row in _bench(site, "class").protocol_gap.rows}
-
-
-def test_welch_interval_of_a_difference_by_hand():
-    fair = [0.80, 0.81, 0.79, 0.82, 0.78]
-    legacy = [0.84, 0.85, 0.83, 0.86, 0.82]
-    # both variances 0.00025, n = 5: se = sqrt(2 * 0.00025 / 5) = 0.01, Welch df = 8
-    value, low, high = welch_difference_interval(legacy, fair, 0.95)
-    half = 2.306004135 * 0.01  # t_{0.975, 8}
-    assert value == pytest.approx(0.04)
-    assert (low, high) == pytest.approx((0.04 - half, 0.04 + half), abs=1e-9)
-    unequal = ([0.97, 0.98, 0.96, 0.99, 0.95], [0.50, 0.52, 0.48, 0.51])
-    expected = sps.ttest_ind(*unequal, equal_var=False).confidence_interval(0.9)
-    assert welch_difference_interval(*unequal, 0.9)[1:] == pytest.approx(tuple(expected))
-
-
-def test_welch_interval_needs_two_seeds_a_side_and_collapses_for_constants():
-    value, low, high = welch_difference_interval([0.9], [0.5, 0.6])
-    assert value == pytest.approx(0.35) and math.isnan(low) and math.isnan(high)
-    assert welch_difference_interval([0.7, 0.7], [0.5, 0.5]) == pytest.approx((0.2, 0.2, 0.2))
 
 
 def test_competition_ranks_share_ties_and_follow_the_direction():

@@ -125,16 +125,7 @@ def cohens_d_label(d: float) -> str:
     Cohen's (1988) conventions on |d|: < 0.2 negligible, < 0.5 small, < 0.8 medium, otherwise
     large (an infinite d, two constant samples with different means, is large).
     """
-    if math.isnan(d):
-        raise ValueError("Cohen's d is NaN; it has no magnitude label")
-    magnitude = abs(d)
-    if magnitude < 0.2:
-        return "negligible"
-    if magnitude < 0.5:
-        return "small"
-    if magnitude < 0.8:
-        return "medium"
-    return "large"
+    return _magnitude_label(d, (0.2, 0.5, 0.8), "Cohen's d")
 
 
 def effect_size_label(cliffs_delta: float) -> str:
@@ -143,13 +134,14 @@ def effect_size_label(cliffs_delta: float) -> str:
     Thresholds on |delta| from Romano et al. 2006: < 0.147 negligible, < 0.33 small,
     < 0.474 medium, otherwise large.
     """
-    if math.isnan(cliffs_delta):
-        raise ValueError("Cliff's delta is NaN; it has no magnitude label")
-    magnitude = abs(cliffs_delta)
-    if magnitude < 0.147:
-        return "negligible"
-    if magnitude < 0.33:
-        return "small"
-    if magnitude < 0.474:
-        return "medium"
+    return _magnitude_label(cliffs_delta, (0.147, 0.33, 0.474), "Cliff's delta")
+
+
+def _magnitude_label(value: float, bounds: tuple[float, float, float], name: str) -> str:
+    """negligible / small / medium / large as |value| passes each of the three `bounds`."""
+    if math.isnan(value):
+        raise ValueError(f"{name} is NaN; it has no magnitude label")
+    for bound, label in zip(bounds, ("negligible", "small", "medium"), strict=True):
+        if abs(value) < bound:
+            return label
     return "large"

@@ -41,7 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # Imported here so that `harness --help` does not load matplotlib and pandas.
+    # Imported here so that `harness --help` does not load pandas and the statistics stack.
     from leaderboard.build import build_site
     from leaderboard.releases import build_latest, build_release, is_release_tree
 

@@ -16,7 +16,15 @@ import numpy as np
 from leaderboard.interval_plots import WIDTH, label_column, rows_panel
 from leaderboard.plot_style import OKABE_ITO
 from leaderboard.svg import Canvas
-from leaderboard.svg_axes import SMALL, LegendEntry, Scale, legend, x_axis, y_axis
+from leaderboard.svg_axes import (
+    SMALL,
+    LegendEntry,
+    Scale,
+    finite_runs,
+    legend,
+    x_axis,
+    y_axis,
+)
 
 _FAIR = OKABE_ITO["blue"]
 _LEGACY = OKABE_ITO["vermillion"]
@@ -92,19 +100,6 @@ def _curve_style(index: int) -> tuple[str, str, str]:
             _CURVE_MARKERS[index % len(_CURVE_MARKERS)])
 
 
-def _runs(values: np.ndarray) -> list[list[int]]:
-    """Indices of the stretches of finite `values` (a nan breaks the line)."""
-    runs: list[list[int]] = []
-    for index, value in enumerate(values):
-        if not math.isfinite(value):
-            runs.append([])
-        elif runs:
-            runs[-1].append(index)
-        else:
-            runs.append([index])
-    return [r for r in runs if r]
-
-
 def _task_marks(canvas: Canvas, x: Scale, top: float, bottom: float,
                 task_of_eval: Sequence[int], label: bool) -> None:
     """Dotted lines between tasks; the task names (1-based) over their stretch when few."""
@@ -148,7 +143,7 @@ def plot_stability_gap(
             colour, style, shape = _curve_style(index)
             values = np.asarray(series[j], dtype=float)
             with canvas.group("curve", method=method, task=task + 1):
-                for run in _runs(values):
+                for run in finite_runs(values):
                     canvas.polyline([(x(r + 1), y(values[r])) for r in run], colour, width=1.6,
                                     style=style)
                 for r in range(0, num_evals, every):

@@ -1,18 +1,10 @@
-"""What every figure of the site shares: the colour palette, the colour map, and the way
-matplotlib figures are made and written.
+"""What every figure of the site shares: the colour palette and the colour map.
 
-Most figures are written directly as SVG (`leaderboard.svg`); the time-to-result and NEVIS
-figures are drawn with matplotlib's object API on their own Agg canvas (no pyplot, no backend
-switch, no rcParams change), so drawing one cannot affect the caller's matplotlib.
+They are plain colour values, so that the figures, written directly as SVG (`leaderboard.svg`),
+need no plotting library.
 """
 
 from __future__ import annotations
-
-import io
-
-import matplotlib
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 OKABE_ITO = {
     "black": "#000000",
@@ -45,23 +37,3 @@ def cividis(fraction: float) -> str:
     return "#" + "".join(f"{round(a + (b - a) * weight):02x}" for a, b in zip(low, high,
                                                                              strict=True))
 
-
-def new_figure(width_in: float, height_in: float) -> Figure:
-    """A constrained-layout matplotlib figure on its own Agg canvas."""
-    figure = Figure(figsize=(width_in, height_in), layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure
-
-
-_SVG_RC = {"svg.hashsalt": "harness-leaderboard", "svg.fonttype": "none"}
-"""Fixed element ids; text kept as text (in the reader's font, like the directly written
-figures) rather than converted to glyph outlines, which was most of the writing time."""
-
-
-def matplotlib_svg(figure: Figure, *, title: str, description: str) -> str:
-    """`figure` as SVG text without a date: the same figure always gives the same bytes."""
-    out = io.StringIO()
-    with matplotlib.rc_context(_SVG_RC):
-        figure.savefig(out, format="svg",
-                       metadata={"Date": None, "Title": title, "Description": description})
-    return out.getvalue()

@@ -1,12 +1,13 @@
 """The figures of the leaderboard by name, and how a figure of the view model becomes SVG text.
 
-Every drawing function is pure: data in, a drawing out; none saves, shows or touches global
-state. Most return a `leaderboard.svg.Canvas` written directly as SVG — interval estimates,
-seed strip plots and aggregates (`leaderboard.interval_plots`), accuracy matrices and p-value
-heatmaps (`leaderboard.heatmaps`), the critical-difference diagram (`leaderboard.stat_plots`),
-the protocol-gap and stability-gap figures (`leaderboard.gap_plots`). The time-to-result and
-NEVIS figures (`leaderboard.ttr_plots`, `leaderboard.nevis_plots`) return a matplotlib
-`Figure`. `PLOTTERS` names them all for `leaderboard.figures.PlotSpec.kind`.
+Every drawing function is pure: data in, a `leaderboard.svg.Canvas` out, written directly as
+SVG; none saves, shows or touches global state. They are the interval estimates, seed strip
+plots and aggregates (`leaderboard.interval_plots`), accuracy matrices and p-value heatmaps
+(`leaderboard.heatmaps`), the critical-difference diagram (`leaderboard.stat_plots`), the
+protocol-gap and stability-gap figures (`leaderboard.gap_plots`), the time-to-result figures
+(`leaderboard.ttr_plots`) and the NEVIS figures (`leaderboard.nevis_plots`). One path for all
+of them keeps the site's figures alike, their text as text, and the build fast and free of
+matplotlib. `PLOTTERS` names them all for `leaderboard.figures.PlotSpec.kind`.
 """
 
 from __future__ import annotations
@@ -20,9 +21,7 @@ from leaderboard.interval_plots import (
     plot_seed_strip,
 )
 from leaderboard.nevis_plots import NEVIS_PLOTTERS
-from leaderboard.plot_style import matplotlib_svg
 from leaderboard.stat_plots import plot_critical_difference
-from leaderboard.svg import Canvas
 from leaderboard.ttr_plots import (
     plot_eval_curves,
     plot_performance_profile,
@@ -49,7 +48,4 @@ PLOTTERS = {
 def figure_svg(spec: PlotSpec) -> str:
     """`spec` drawn as a self-contained SVG document whose title is the caption and whose
     description is the alt text; the same spec always gives the same text."""
-    drawing = PLOTTERS[spec.kind](**spec.data)
-    if isinstance(drawing, Canvas):
-        return drawing.svg(title=spec.caption, description=spec.alt)
-    return matplotlib_svg(drawing, title=spec.caption, description=spec.alt)
+    return PLOTTERS[spec.kind](**spec.data).svg(title=spec.caption, description=spec.alt)

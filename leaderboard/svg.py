@@ -1,11 +1,11 @@
 """A small SVG writer for the site's figures: shapes and text in pixels, written as text.
 
-The site's figures are intervals, dots, heatmap cells, lines and labels. Drawing them through
-matplotlib cost about half a second per figure (text layout and glyph conversion dominate), so
-a site with a few dozen figures took tens of seconds to build; writing the same elements
-directly takes about a millisecond. `Canvas` keeps the elements in drawing order and
-`Canvas.svg` writes them with fixed rounding and no ids, dates or randomness: the same figure
-always gives the same bytes.
+The site's figures are intervals, dots, heatmap cells, lines, shaded bands and labels.
+Drawing them through matplotlib cost about half a second per figure (text layout and glyph
+conversion dominate), so a site with a few dozen figures took tens of seconds to build;
+writing the same elements directly takes about a millisecond. `Canvas` keeps the elements in
+drawing order and `Canvas.svg` writes them with fixed rounding and no ids, dates or
+randomness: the same figure always gives the same bytes.
 
 Coordinates are pixels with y pointing down. Text uses the reader's sans-serif font (no font is
 embedded or fetched), so text widths are estimates (`text_width`) and layouts leave a margin.
@@ -30,6 +30,35 @@ DASHES = {"-": None, "--": "6,3", "-.": "6,3,1.5,3", ":": "1.5,3"}
 _NARROW = set("ijlI.,:;'!|()[]{} ")
 _WIDE = set("mwMW@%")
 _DIGITS = set("0123456789")
+
+
+def _plus(arm: float) -> list[tuple[float, float]]:
+    """The corners of a filled plus sign of half-width `arm`, reaching ±1 from its centre."""
+    quarter = [(-arm, -1.0), (arm, -1.0), (arm, -arm)]
+    corners = []
+    for _ in range(4):  # the same three corners, turned by a quarter each time
+        corners += quarter
+        quarter = [(-dy, dx) for dx, dy in quarter]
+    return corners
+
+
+def _star(points: int, inner: float) -> list[tuple[float, float]]:
+    """The corners of a star of `points` points (outer radius 1.2, tip up)."""
+    return [((1.2 if k % 2 == 0 else inner) * math.sin(math.pi * k / points),
+             -(1.2 if k % 2 == 0 else inner) * math.cos(math.pi * k / points))
+            for k in range(2 * points)]
+
+
+_CORNERS = {
+    "D": [(0, -1.2), (1, 0), (0, 1.2), (-1, 0)],
+    "^": [(0, -1.1), (1, 0.8), (-1, 0.8)],
+    "v": [(0, 1.1), (1, -0.8), (-1, -0.8)],
+    "P": _plus(0.35),
+    # the plus turned by 45°, stretched so that it is as wide as the plus
+    "X": [((dx - dy) * 0.8, (dx + dy) * 0.8) for dx, dy in _plus(0.3)],
+    "*": _star(5, 0.5),
+}
+"""Marker outlines drawn as polygons, in units of half the marker's size (y down)."""
 
 
 def text_width(text: str, size: float = FONT_SIZE) -> float:
@@ -122,9 +151,9 @@ class Canvas:
     def marker(self, shape: str, x: float, y: float, colour: str, *, size: float = 8.0,
                filled: bool = True, edge: str | None = None, opacity: float | None = None,
                cls: str | None = None) -> None:
-        """A point marker of matplotlib's `shape` ("o", "s", "D", "^", "v", "x", "|") centred
-        on (x, y), `size` pixels across; hollow ones are white inside. A point at a missing
-        (non-finite) position is not drawn."""
+        """A point marker of matplotlib's `shape` ("o", "s", "D", "^", "v", "P", "X", "*",
+        "x", "|") centred on (x, y), `size` pixels across; hollow ones are white inside. A
+        point at a missing (non-finite) position is not drawn."""
         if not (math.isfinite(x) and math.isfinite(y)):
             return
         r = size / 2
@@ -135,12 +164,9 @@ class Canvas:
         elif shape == "s":
             self.element("rect", x=x - r, y=y - r, width=float(size), height=float(size),
                          **paint)
-        elif shape in ("D", "^", "v"):
-            corners = {"D": [(0, -1.2), (1, 0), (0, 1.2), (-1, 0)],
-                       "^": [(0, -1.1), (1, 0.8), (-1, 0.8)],
-                       "v": [(0, 1.1), (1, -0.8), (-1, -0.8)]}[shape]
+        elif shape in _CORNERS:
             self.element("polygon", points=" ".join(f"{fmt(x + r * dx)},{fmt(y + r * dy)}"
-                                                    for dx, dy in corners), **paint)
+                                                    for dx, dy in _CORNERS[shape]), **paint)
         elif shape in ("x", "|"):
             strokes = [(-r, -r, r, r), (-r, r, r, -r)] if shape == "x" else [(0, -r, 0, r)]
             for dx1, dy1, dx2, dy2 in strokes:

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import matplotlib
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
@@ -50,7 +49,9 @@ DEFAULT_PARAMS: dict[str, Any] = {
 
 
 def font_dir() -> Path:
-    """The folder of TrueType fonts bundled with matplotlib."""
+    """The folder of TrueType fonts bundled with matplotlib (imported here, not at module load:
+    loading a suite must not import matplotlib, which the site build otherwise never needs)."""
+    import matplotlib
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 

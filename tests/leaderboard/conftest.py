@@ -28,6 +28,7 @@ Class scenario extras, all hand-checkable:
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -224,14 +225,80 @@ def parse_svg():
     return parse
 
 
-@pytest.fixture
-def unchanged_matplotlib():
-    """Fails the test if drawing changed matplotlib's backend or rcParams."""
-    import matplotlib
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 
-    before = (matplotlib.get_backend(), dict(matplotlib.rcParams))
-    yield
-    assert (matplotlib.get_backend(), dict(matplotlib.rcParams)) == before
+
+def _tick_value(text: str) -> tuple[float, bool] | None:
+    """A tick label's value and whether it is a power-of-ten label ("10⁶", "2×10⁶"); None
+    for a label that is not a number (a category)."""
+    mantissa, _, power = text.rpartition("×") if "×" in text else ("1", "", text)
+    if power.startswith("10") and len(power) > 2:
+        return float(mantissa) * 10.0 ** int(power[2:].translate(_SUPERSCRIPTS)), True
+    try:
+        return float(text), False
+    except ValueError:
+        return None
+
+
+def _axis_reader(ticks: list[tuple[float, str]]):
+    """pixel -> value of an axis from its (pixel, label) ticks: linear, logarithmic (power-of-
+    ten labels) or, for labels that are not numbers, the label of the tick at that pixel.
+    Every tick must sit where the first and last put it, so a mislabelled axis fails. No
+    ticks: no axis (None)."""
+    if not ticks:
+        return None
+    values = [_tick_value(text) for _, text in ticks]
+    if any(v is None for v in values):
+        by_pixel = {round(pixel, 1): text for pixel, text in ticks}
+        return lambda pixel: by_pixel[round(pixel, 1)]
+    log = any(is_power for _, is_power in values)
+    numbers = [math.log10(v) if log else v for v, _ in values]
+    (p0, v0), (p1, v1) = (ticks[0][0], numbers[0]), (ticks[-1][0], numbers[-1])
+
+    def position(pixel: float) -> float:  # the value, or its logarithm on a log axis
+        return v0 + (pixel - p0) * (v1 - v0) / (p1 - p0)
+
+    pixel_size = abs((v1 - v0) / (p1 - p0))  # coordinates are written to 0.01 px
+    for (pixel, _), number in zip(ticks, numbers, strict=True):
+        assert position(pixel) == pytest.approx(number, abs=pixel_size / 50), "misplaced tick"
+    return lambda pixel: 10.0 ** position(pixel) if log else position(pixel)
+
+
+@pytest.fixture(scope="session")
+def read_axes():
+    """A function that reads the axes of an x–y figure (a root from `parse_svg`) back from
+    their tick marks and tick labels, as the reader does: it returns (x, y), each a function
+    from a pixel position to the value that the axis shows there (None: no such axis)."""
+
+    def read(root):
+        marks = [e for e in root.iter() if e.get("class") in ("tick-mark", "tick")]
+        pairs = list(zip(marks[0::2], marks[1::2], strict=True))
+        assert all(m.get("class") == "tick-mark" and t.get("class") == "tick" for m, t in pairs)
+        x_ticks = [(float(m.get("x1")), t.text) for m, t in pairs if m.get("x1") == m.get("x2")]
+        y_ticks = [(float(m.get("y1")), t.text) for m, t in pairs if m.get("y1") == m.get("y2")]
+        return _axis_reader(x_ticks), _axis_reader(y_ticks)
+
+    return read
+
+
+@pytest.fixture(scope="session")
+def modules_imported_by_build(tmp_path_factory: pytest.TempPathFactory):
+    """A function that builds the site of a store in a fresh interpreter and returns the
+    top-level modules that the build imported."""
+    import json
+    import subprocess
+
+    def build(store: Path) -> set[str]:
+        out = tmp_path_factory.mktemp("fresh-build") / "site"
+        code = ("import json, sys\n"
+                "from leaderboard.build import build_site\n"
+                f"build_site({str(store)!r}, {str(out)!r})\n"
+                "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n")
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True, cwd=Path(__file__).resolve().parents[2])
+        return set(json.loads(done.stdout.splitlines()[-1]))
+
+    return build
 
 
 @pytest.fixture(scope="session")

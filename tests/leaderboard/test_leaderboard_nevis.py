@@ -1,4 +1,5 @@
-"""NEVIS-like stream tables as downloads (CSV, JSON, LaTeX) and in the release manifest.
+"""NEVIS-like stream tables as downloads (CSV, JSON, LaTeX), in the release manifest, and the
+stream figures read back from their SVG.
 
 A tiny stream store with hand-checkable answers: per method two evaluation seeds of average
 error, sample-weighted error, FLOPs and times (`STORED`); "bad" also has a failed seed. The
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -58,7 +60,7 @@ def _run(method: str, seed: int) -> RunResult:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def store_path(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("nevis")
     with Store(root / "harness.db") as store:
         for method in STORED:
@@ -66,7 +68,19 @@ def site(tmp_path_factory):
                                                               "continual": True})
             for seed in (0, 1, 2) if method == "bad" else (0, 1):
                 store.write_run(_run(method, seed))
-    return build_site(root / "harness.db", root / "site", release="n1").parent
+    return root / "harness.db"
+
+
+@pytest.fixture(scope="module")
+def site(store_path):
+    return build_site(store_path, store_path.parent / "site", release="n1").parent
+
+
+def test_building_a_stream_site_does_not_import_matplotlib(store_path,
+                                                            modules_imported_by_build):
+    """The stream page loads its suite file (task names, years) and draws its figures as SVG;
+    neither may pull in matplotlib."""
+    assert "matplotlib" not in modules_imported_by_build(store_path)
 
 
 def test_stream_table_csv_holds_the_stored_results(site):
@@ -145,3 +159,60 @@ def test_index_and_stream_page_link_the_downloads(site):
         assert f'href="{href}"' in index and f'href="../{href}"' in page
         assert (site / href).is_file()
     assert re.search(r'href="\.\./data/mini-stream-tasks\.csv"', page)
+
+
+def _points(element) -> list[tuple[float, float]]:
+    return [tuple(map(float, p.split(","))) for p in element.get("points").split()]
+
+
+def _centre(marker) -> tuple[float, float]:
+    if marker.tag == "circle":
+        return float(marker.get("cx")), float(marker.get("cy"))
+    if marker.tag == "rect":
+        return (float(marker.get("x")) + float(marker.get("width")) / 2,
+                float(marker.get("y")) + float(marker.get("height")) / 2)
+    xs, ys = zip(*_points(marker), strict=True)
+    return (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+
+
+def _figure(site, parse_svg, name: str):
+    return parse_svg((site / f"plots/mini-stream-test-stream-{name}.svg").read_text())
+
+
+def test_pareto_figure_places_every_method_and_steps_through_the_front(site, parse_svg,
+                                                                        read_axes):
+    root = _figure(site, parse_svg, "pareto")
+    flops_at, error_at = read_axes(root)  # FLOPs on a log axis: labelled 10⁶, 2×10⁶ …
+    mean = {m: (np.mean(v["train_flops"]), np.mean(v["avg_error"])) for m, v in STORED.items()}
+    for method, (flops, error) in mean.items():
+        (marker,) = root.findall(f".//g[@data-method='{method}']/*[@class='point']")
+        x, y = _centre(marker)
+        assert (flops_at(x), error_at(y)) == pytest.approx((flops, error), rel=1e-3), method
+    # the front is a staircase from the cheapest front method to the most accurate one
+    (front,) = root.findall(".//polyline[@class='front']")
+    corners = [(flops_at(x), error_at(y)) for x, y in _points(front)]
+    independent, search = mean["nevis-independent"], mean["search"]
+    expected = [independent, (search[0], independent[1]), search]
+    assert np.allclose(corners, expected, rtol=1e-3)
+    assert front.get("stroke-dasharray")  # dashed, as the caption says
+    legend = [t.text for t in root.iter("text")][-4:]
+    assert legend == ["bad", "nevis-independent (front)", "search (front)", "Pareto front"]
+
+
+def test_task_error_figures_draw_each_methods_error_per_task(site, parse_svg, read_axes):
+    labels = [f"{year} {name}" for year, name in zip([2000, 2001, 2003], TASKS, strict=True)]
+    mean = {m: np.add(e, 0.005) for m, e in TASK_ERRORS.items()}  # seeds 0 and 1: +0, +0.01
+    reference = mean["nevis-independent"]
+    for figure, expected in (("task-errors", mean),
+                             ("accumulation", {m: e - reference for m, e in mean.items()
+                                               if m != "nevis-independent"})):
+        root = _figure(site, parse_svg, figure)
+        task_at, value_at = read_axes(root)
+        for method, values in expected.items():
+            (line,) = root.findall(f".//g[@data-method='{method}']/polyline")
+            points = _points(line)
+            assert [task_at(x) for x, _ in points] == labels, (figure, method)
+            assert [value_at(y) for _, y in points] == pytest.approx(values, abs=1e-3)
+        assert {g.get("data-method") for g in root.iter("g")} == set(expected)
+    (zero,) = root.findall(".//line[@class='zero']")  # the accumulation's zero line
+    assert value_at(float(zero.get("y1"))) == pytest.approx(0.0, abs=1e-4)

@@ -10,7 +10,7 @@ from leaderboard import plots
 from leaderboard.interval_plots import STATUS_STYLE, jitter
 from leaderboard.plot_style import OKABE_ITO, cividis
 from leaderboard.svg import Canvas
-from leaderboard.svg_axes import nice_ticks, tick_text
+from leaderboard.svg_axes import LogScale, log_ticks, nice_ticks, post_steps, tick_text
 
 
 def _texts(root, cls: str | None = None) -> list[str]:
@@ -45,6 +45,41 @@ def test_ticks_are_round_values_with_the_decimals_their_step_needs():
     assert nice_ticks(1.0, 4.0, 3) == (1.0, 2.0, 3.0, 4.0)
     assert [tick_text(v, 0.25) for v in (0.0, 0.25)] == ["0.00", "0.25"]
     assert tick_text(20.0, 10.0) == "20" and tick_text(0.35, 0.05) == "0.35"
+
+
+def test_log_axes_tick_powers_of_ten_or_their_round_multiples():
+    assert log_ticks(0.9e6, 5.5e6) == [(1e6, "10⁶"), (2e6, "2×10⁶"), (3e6, "3×10⁶"),
+                                       (5e6, "5×10⁶")]
+    assert [text for _, text in log_ticks(3e3, 2e9)] == ["10⁴", "10⁵", "10⁶", "10⁷", "10⁸",
+                                                          "10⁹"]
+    assert [text for _, text in log_ticks(1e-3, 1e9)] == ["10⁻³", "10⁰", "10³", "10⁶", "10⁹"]
+    assert len(log_ticks(1.1e6, 1.6e6)) >= 3  # a short range still gets ticks
+    scale = LogScale(1e6, 1e8, 0.0, 100.0)
+    assert (scale(1e6), scale(1e7), scale(1e8)) == pytest.approx((0.0, 50.0, 100.0))
+    assert math.isnan(scale(0.0))  # no place on a log axis
+
+
+def test_post_steps_hold_each_value_until_the_next_x():
+    assert post_steps([(0, 1), (1, 1), (2, 3), (4, 3)]) == [(0, 1), (2, 1), (2, 3), (4, 3)]
+    assert post_steps([(0, 1), (1, 2)]) == [(0, 1), (1, 1), (1, 2)]
+    assert post_steps([(5, 0)]) == [(5, 0)]
+
+
+def test_every_marker_shape_is_drawn_centred(parse_svg):
+    canvas = Canvas(100, 100)
+    shapes = ["o", "s", "D", "^", "v", "P", "X", "*"]
+    for shape in shapes:
+        with canvas.group("marker", shape=shape):
+            canvas.marker(shape, 50, 50, OKABE_ITO["blue"], size=10)
+    root = parse_svg(canvas)
+    for shape in shapes:
+        (element,) = root.find(f".//g[@data-shape='{shape}']")
+        if element.tag == "polygon":
+            xs, ys = zip(*(map(float, p.split(",")) for p in element.get("points").split()),
+                         strict=True)
+            assert 44 <= min(xs) < 50 < max(xs) <= 56 and 43 <= min(ys) < 50 < max(ys) <= 57
+    assert len({root.find(f".//g[@data-shape='{s}']")[0].get("points") for s in shapes}) == \
+        len(shapes) - 1  # circle and square have no points; the polygons all differ
 
 
 def test_cividis_is_matplotlibs_within_a_shade():

@@ -136,6 +136,28 @@ def test_the_page_downloads_and_figures(release_tree):
     assert "../suites/ttr-tiny.html#ttr-tiny-w-cnn" in method
 
 
+def test_the_profile_figure_shows_each_methods_ratios(release_tree, parse_svg, read_axes):
+    """nadamw's ratios are 2 (w-mlp) and 4.2 / 2.05 (w-cnn), fast-opt is fastest on both: the
+    profile, read off the figure's own axes, steps at those ratios."""
+    root = parse_svg((release_tree.root / "releases/v2/plots/ttr-tiny-profile.svg").read_text())
+    tau_at, share_at = read_axes(root)
+
+    def profile(method: str, tau: float) -> float:
+        (line,) = root.findall(f".//g[@class='method'][@data-method='{method}']/polyline")
+        vertices = [tuple(map(float, p.split(","))) for p in line.get("points").split()]
+        return [share_at(y) for x, y in vertices if tau_at(x) <= tau + 1e-3][-1]
+
+    expected = {1.0: 0.0, 1.99: 0.0, 2.0: 0.5, 2.04: 0.5, 2.05: 1.0, 4.0: 1.0}
+    for tau, share in expected.items():
+        assert profile("nadamw", tau) == pytest.approx(share, abs=1e-3), tau
+        assert profile("fast-opt", tau) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_building_the_site_does_not_import_matplotlib(release_tree, modules_imported_by_build):
+    """Every figure of the continual and time-to-result pages is written directly as SVG."""
+    assert "matplotlib" not in modules_imported_by_build(release_tree.store)
+
+
 def test_records_hold_times_per_workload(site, release_tree):
     records = ttr_records(site.ttr_suites[0])
     assert records[1]["time_to_target_s.w-cnn"] == pytest.approx(4.2)

@@ -6,7 +6,7 @@ channels_last = false        # convolution weights in NHWC (tensor cores, oneDNN
 compile = false              # torch.compile the fixed network; compile time reported apart
 compile_backend = "inductor" # or "aot_eager": traces without generating code (no C compiler)
 autocast = "float32"         # or "bfloat16": the learner's / algorithm's calls in bf16 autocast
-pin_memory = false           # continual suites: host→device copies through page-locked memory
+pin_memory = false           # continual and stream suites: host→device copies, page-locked
 ```
 
 All off by default, so a suite without the table runs as it always has. `harness.runner.
@@ -16,9 +16,14 @@ they do, because the key contains the suite version, which is the hash of the wh
 (`harness.suite`), table included — turning an option on gives every run a new key, and stored
 results of the other setting are never mixed in or skipped as done.
 
-`pin_memory` exists for continual suites only: their workers copy each task's images to the
-device when the task starts, inside the run. A time-to-result worker copies its data once before
-the submission clock starts, where pinning buys nothing, so its suites reject the key.
+Who accepts which keys: continual suites (`harness.suite`) and NEVIS-like stream suites
+(`harness.nevis.stream`) take all five; time-to-result suites (`harness.ttr_suite`) all but
+`pin_memory`. `pin_memory` matters where a worker copies data to the device inside the run: a
+continual worker copies each task's images when the task starts, and a stream worker does the
+same per task (its training and dev splits when the task starts, its scored inputs right after
+learning it; a stream is far too large to put on the device at once). A time-to-result worker
+copies its data once before the submission clock starts, where pinning buys nothing, so its
+suites reject the key.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from harness.configfile import Problems
 AUTOCAST_CHOICES = ("float32", "bfloat16")
 COMPILE_BACKENDS = ("inductor", "aot_eager")
 CONTINUAL_KEYS = ("channels_last", "compile", "compile_backend", "autocast", "pin_memory")
+STREAM_KEYS = CONTINUAL_KEYS  # per-task copies inside the run, as a continual worker's
 TTR_KEYS = ("channels_last", "compile", "compile_backend", "autocast")
 
 

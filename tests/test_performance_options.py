@@ -1,4 +1,5 @@
-"""The `[performance]` table of suite files: defaults, validation, and its place in run keys."""
+"""The `[performance]` table of suite files (continual, stream, time-to-result): defaults,
+validation, and its place in run keys."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import pytest
 
 from harness.errors import ConfigError
 from harness.performance_options import PerformanceOptions
+from harness.protocol import evaluation_specs, tuning_specs
 from harness.runner.performance import AUTOCAST_DTYPES
+from harness.submission import load_submission
 from harness.suite import load_suite
-from tests.conftest import write_tiny_suite
+from tests.conftest import REPO, write_tiny_suite
+from tests.nevis.conftest import write_stream
 from tests.test_ttr_pipeline import TINY_TTR
 
 
@@ -69,3 +73,46 @@ def test_turning_an_option_on_gives_every_run_a_new_key(tmp_path):
     path = write_tiny_suite(tmp_path)
     off = load_suite(path).version
     assert load_suite(with_table(path, 'autocast = "bfloat16"\n')).version != off
+
+
+ALL_ON = ('channels_last = true\ncompile = true\ncompile_backend = "aot_eager"\n'
+          'autocast = "bfloat16"\npin_memory = true\n')
+
+
+def test_stream_suites_take_every_option_pin_memory_included(tmp_path):
+    # A stream worker copies each task's splits to the device inside the run, as a continual
+    # worker does: pinning applies.
+    options = load_suite(write_stream(tmp_path, extra="\n[performance]\n" + ALL_ON)).performance
+    assert options == PerformanceOptions(channels_last=True, compile=True,
+                                         compile_backend="aot_eager", autocast="bfloat16",
+                                         pin_memory=True)
+    assert load_suite(write_stream(tmp_path)).performance == PerformanceOptions()
+    assert load_suite("nevis-mini").performance == PerformanceOptions()
+
+
+def test_a_stream_suite_reports_bad_options_as_a_continual_suite_does(tmp_path):
+    table = ('channels_last = "yes"\nautocast = "float16"\ncompile_backend = "aot_eager"\n'
+             'compiled = true\n')
+    stream = write_stream(tmp_path, extra="\n[performance]\n" + table)
+    with pytest.raises(ConfigError) as info:
+        load_suite(stream)
+    continual = with_table(write_tiny_suite(tmp_path), table)
+    with pytest.raises(ConfigError) as expected:
+        load_suite(continual)
+    problems = info.value.problems
+    assert len(problems) == 4 and all("\n" not in p for p in problems)
+    # The same one-line problems, each at its line of the stream's file.
+    assert [p.split(": ", 1)[1] for p in problems] == \
+        [p.split(": ", 1)[1] for p in expected.value.problems]
+    line = stream.read_text().splitlines().index('autocast = "float16"') + 1
+    assert f"{stream}:{line}: " in "\n".join(problems)
+
+
+def test_turning_a_stream_option_on_gives_every_stream_run_a_new_key(tmp_path):
+    off = load_suite(write_stream(tmp_path))
+    on = load_suite(write_stream(tmp_path, extra="\n[performance]\nchannels_last = true\n"))
+    assert on.version != off.version
+    sub = load_submission(REPO / "submissions" / "nevis-finetune")
+    keys = [{s.key for s in evaluation_specs(suite, "test-stream", sub, {}, 2)
+             + tuning_specs(suite, "dev-stream", sub, 2)} for suite in (off, on)]
+    assert len(keys[0]) == len(keys[1]) == 4 and not keys[0] & keys[1]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from harness.data.cache import DatasetCache
 from harness.errors import ConfigError, UserError
@@ -152,23 +153,35 @@ def _decide(suite: NevisSuite, scenario: str, sub: Submission, trials: list[RunS
     return best.spec.hparams
 
 
+def stream_job(suite: NevisSuite, spec: RunSpec, plan: StreamPlan, sub: Submission, *,
+               options: EvaluateOptions, cache_root: Path) -> RunJob:
+    """The job of one stream run: what its worker is told (the payload) and how it is scored.
+
+    The payload carries the suite's `[performance]` options, which the stream worker applies
+    (`harness.nevis.worker`); the run key needs no help from here, since it hashes the suite
+    version, which hashes the whole suite file, the table included.
+    """
+    budget = suite.budget
+    payload = {
+        **plan_payload(plan), "api": "nevis", "seed": spec.seed, "hparams": spec.hparams,
+        "submission_dir": str(sub.path.resolve()), "backbone": suite.backbone,
+        "backbone_options": suite.backbone_options, "input_shape": list(suite.image_shape),
+        "budget": {"epochs_per_task": budget.epochs_per_task,
+                   "batch_size": budget.batch_size,
+                   "search_trials_per_task": budget.search_trials_per_task,
+                   "time_limit_s": budget.time_limit_s},
+        "eval_batch_size": suite.protocol.eval_batch_size,
+        "num_threads": threads_per_job(options.jobs), "device": options.device,
+        "checkpoint_root": str(cache_root),
+        "performance": suite.performance.to_payload(),
+        "dataset_fingerprints": plan.fingerprints,
+    }
+    return RunJob(spec=spec, plan=plan, payload=payload, time_limit_s=budget.time_limit_s)
+
+
 class _StreamRunner(_PhaseRunner):
     cache_root = None
 
     def _job(self, spec: RunSpec, plan: StreamPlan, sub: Submission) -> RunJob:
-        suite: NevisSuite = self.suite
-        budget = suite.budget
-        payload = {
-            **plan_payload(plan), "api": "nevis", "seed": spec.seed, "hparams": spec.hparams,
-            "submission_dir": str(sub.path.resolve()), "backbone": suite.backbone,
-            "backbone_options": suite.backbone_options, "input_shape": list(suite.image_shape),
-            "budget": {"epochs_per_task": budget.epochs_per_task,
-                       "batch_size": budget.batch_size,
-                       "search_trials_per_task": budget.search_trials_per_task,
-                       "time_limit_s": budget.time_limit_s},
-            "eval_batch_size": suite.protocol.eval_batch_size,
-            "num_threads": threads_per_job(self.options.jobs), "device": self.options.device,
-            "checkpoint_root": str(self.cache_root),
-            "dataset_fingerprints": plan.fingerprints,
-        }
-        return RunJob(spec=spec, plan=plan, payload=payload, time_limit_s=budget.time_limit_s)
+        return stream_job(self.suite, spec, plan, sub, options=self.options,
+                          cache_root=self.cache_root)

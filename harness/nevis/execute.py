@@ -10,7 +10,9 @@ succeeds. Folders no resume will ever need — of runs this store holds as succe
 for `ABANDONED_AFTER_S` (a run whose method or suite has since changed gets a new key, so its
 old checkpoint is never read again) — are swept when a stream campaign starts
 (`sweep_run_folders`). Scoring turns the worker's predictions into per-task errors against the
-labels only the parent holds (`harness.metrics.nevis`).
+labels only the parent holds (`harness.metrics.nevis`). A run whose suite compiles its backbone
+also stores ``compile_time_s`` (all tasks' compilation, never inside ``train_time_s``; per task in
+the ``nevis_tasks`` curve); runs that compile nothing store neither, as before.
 """
 
 from __future__ import annotations
@@ -104,6 +106,9 @@ def score_stream(plan: StreamPlan, scratch: Path, worker: dict[str, Any]):
         "peak_rss_mb": float(worker["peak_rss_mb"]),
         "num_tasks": float(plan.num_tasks),
     })
+    compile_time_s = [float(s) for s in worker.get("compile_time_s", [])]
+    if sum(compile_time_s):  # a compiled backbone: its compilation, apart from train_time_s
+        metrics["compile_time_s"] = float(np.sum(compile_time_s))
     curves = {"nevis_tasks": {
         "side": plan.side, "name": list(plan.task_names), "year": list(plan.task_years),
         "num_classes": list(plan.num_classes), "num_train": list(plan.num_train),
@@ -115,4 +120,6 @@ def score_stream(plan: StreamPlan, scratch: Path, worker: dict[str, Any]):
         "resumed_at": list(worker.get("resumed_at", [])),
         "checkpoint_error": worker.get("checkpoint_error", ""),
     }}
+    if sum(compile_time_s):
+        curves["nevis_tasks"]["compile_time_s"] = [round(s, 4) for s in compile_time_s]
     return RunStatus.OK, "", metrics, curves

@@ -18,6 +18,12 @@ which learners are developed and their hyperparameters tuned (scored on dev-test
 tasks form the **test stream**, the only one whose numbers are reported (scored on test splits).
 The two streams share no task and no source (checked here), so no tuning run can see a
 test-stream task. A suite's version is the hash of its file.
+
+An optional ``[performance]`` table turns on the same speed options as in continual suites
+(`harness.performance_options`: channels_last, torch.compile, bf16 autocast, pinned copies),
+applied by the stream worker (`harness.nevis.worker`). Being part of the file, the table is part
+of the version, hence of every run key: turning an option on never mixes results of the two
+settings.
 """
 
 from __future__ import annotations
@@ -31,13 +37,14 @@ from typing import Any
 from harness.configfile import Problems, did_you_mean
 from harness.models import BACKBONES
 from harness.nevis.generators import GENERATORS
+from harness.performance_options import STREAM_KEYS, PerformanceOptions, parse_performance
 
 TASK_TYPES = ("ocr", "digits", "shapes", "textures", "counting", "orientation", "colour",
               "symmetry", "noise", "fine-grained", "objects", "scenes", "remote-sensing",
               "faces", "medical")
 ROLES = ("train", "dev", "test")
 _TOP_KEYS = ("name", "description", "family", "backbone", "backbone_options", "image_shape",
-             "stop_year", "split_seed", "budget", "protocol", "task")
+             "stop_year", "split_seed", "budget", "protocol", "task", "performance")
 _BUDGET_KEYS = ("epochs_per_task", "batch_size", "search_trials_per_task", "time_limit_s")
 _PROTOCOL_KEYS = ("num_trials", "num_seeds", "sampler_seed", "eval_batch_size", "reference")
 _TASK_KEYS = ("year", "name", "type", "source", "splits", "image_policy", "max_train_samples",
@@ -151,6 +158,7 @@ class NevisSuite:
     budget: NevisBudget
     protocol: NevisProtocol
     tasks: tuple[StreamTask, ...] = field(default=())
+    performance: PerformanceOptions = PerformanceOptions()
 
     @property
     def dev_tasks(self) -> tuple[StreamTask, ...]:
@@ -175,6 +183,7 @@ def parse_nevis_suite(data: dict[str, Any], path: Path, text: str,
     stop_year = problems.require(data, "stop_year", int, "the suite")
     budget = _budget(data.get("budget", {}), problems)
     protocol = _protocol(data.get("protocol", {}), problems)
+    performance = parse_performance(data, problems, STREAM_KEYS)
     raw = problems.require(data, "task", list, "the suite (as [[task]] tables)") or []
     tasks = [t for i, entry in enumerate(raw)
              if (t := _task(entry, problems, f"[[task]] #{i + 1}")) is not None]
@@ -187,7 +196,7 @@ def parse_nevis_suite(data: dict[str, Any], path: Path, text: str,
         version=hashlib.sha256(text.encode()).hexdigest()[:12], backbone=backbone,
         backbone_options=dict(data.get("backbone_options", {})), image_shape=shape,
         stop_year=stop_year, split_seed=int(data.get("split_seed", 0)), budget=budget,
-        protocol=protocol, tasks=tuple(tasks))
+        protocol=protocol, tasks=tuple(tasks), performance=performance)
 
 
 def _check_stream(tasks: list[StreamTask], stop_year: int, problems: Problems) -> None:

@@ -8,6 +8,23 @@ it); record FLOPs (the task's own steps plus every search trial), samples, time 
 learner's measured state; then checkpoint (`harness.nevis.checkpoint`). On start, an existing
 checkpoint in the scratch folder is restored and the stream continues at the next task.
 
+The suite's speed options (`harness.performance_options`) are applied as the continual worker
+(`harness.runner.worker`) applies them: `ctx.make_backbone` returns the fixed network in
+channels_last and/or compiled (`StreamBackbones`, a `PreparedFactory` that also keeps its
+networks compiled across a resume); `learn`, `end_of_task` (and so every in-task search trial,
+which runs inside `learn`) and `predict` run under the suite's autocast; compilation, including
+a network rebuilt inside `learn`, is kept out of ``train_time_s`` and reported per task as
+``compile_time_s`` (`time_without_compile`); with `pin_memory` each task's splits and scored
+inputs reach the device through page-locked memory.
+
+Per-task measurements are checkpointed with the learner, so a resumed run reports the tasks of
+all its attempts. Its ``compile_time_s`` is the compilation those attempts paid: a resumed
+worker compiles again (the learner's constructor builds its network, and the restored networks
+that were compiled are compiled anew, `StreamBackbones.reprepare`; graphs do not survive a
+process), and that cost is counted on the first task it runs, so a resumed run reports more
+compilation than an uninterrupted one — the price of the kill, never inside ``train_time_s``.
+What a killed attempt spent after its last checkpoint is lost with it, as its training time is.
+
 Writes ``predictions.npy`` (int16, one prediction per scored input, in task order) and returns
 the measurements for ``result.json``. Scored labels never enter this process.
 """
@@ -16,6 +33,7 @@ from __future__ import annotations
 
 import resource
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +44,16 @@ from harness.api import Budget, LearnerContext, Scenario, TaskInfo
 from harness.data.batches import DeviceTaskData, Normalizer
 from harness.models import backbone_factory
 from harness.nevis import checkpoint
+from harness.nevis.backbones import StreamBackbones
 from harness.nevis.search import TaskSearch
+from harness.performance_options import PerformanceOptions
 from harness.runner.audit import measure_state_bytes
 from harness.runner.instrument import StepInstrument
-from harness.runner.worker import _Clock, load_learner_class, predict_all
+from harness.runner.performance import autocast, to_device_pinned
+from harness.runner.worker import _Clock, load_learner_class, predict_all, time_without_compile
 
 _MEASURED = ("train_flops", "search_flops", "search_trials", "samples_seen", "train_time_s",
-             "eval_time_s", "state_bytes")
+             "eval_time_s", "state_bytes", "compile_time_s")
 
 
 def stream_context(job: dict[str, Any]) -> LearnerContext:
@@ -62,8 +83,15 @@ def run_stream_job(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
 class _Stream:
     def __init__(self, job: dict[str, Any], scratch: Path):
         self.job, self.scratch = job, scratch
-        self.ctx = stream_context(job)
-        self.device = self.ctx.device
+        self.options = PerformanceOptions.from_payload(job.get("performance"))
+        ctx = stream_context(job)
+        self.device = ctx.device
+        # The warm-up batch of a compiled backbone: a training batch's shape, dtype and layout.
+        example = torch.zeros((max(ctx.budget.batch_size, 2), *ctx.input_shape),
+                              device=self.device)
+        self.backbones = StreamBackbones(ctx.make_backbone, self.options, self.device, example)
+        self.ctx = replace(ctx, make_backbone=self.backbones)
+        self.compile_counted_s = 0.0  # of backbones.compile_time_s, already in a task's entry
         self.clock = _Clock(self.device)
         self.normalize = Normalizer(job["mean"], job["std"], self.device)
         self.images = np.load(job["train_images"], mmap_mode="r")
@@ -76,21 +104,30 @@ class _Stream:
                                          **{k: [] for k in _MEASURED},
                                          "resumed_at": [], "checkpoint_error": ""}
 
+    def to_device(self, array: np.ndarray) -> torch.Tensor:
+        if self.options.pin_memory:
+            return to_device_pinned(array, self.device)
+        return torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
+
     def _split(self, t: int, role: str) -> tuple[torch.Tensor, torch.Tensor]:
         indices = self.tasks[f"task_{t}_{role}_indices"]
-        x = torch.from_numpy(np.ascontiguousarray(self.images[indices])).to(self.device)
-        return x, torch.from_numpy(self.tasks[f"task_{t}_{role}_labels"]).to(self.device)
+        return (self.to_device(self.images[indices]),
+                self.to_device(self.tasks[f"task_{t}_{role}_labels"]))
 
     def execute(self) -> dict[str, Any]:
         restored = checkpoint.load(self.scratch, self.learner, self.ctx)
         if restored is not None:
+            self.backbones.reprepare()
+            # A checkpoint of a harness that did not measure compilation: none was reported.
+            restored.setdefault("compile_time_s", [0.0] * restored["next_task"])
             self.progress = restored
             self.progress["resumed_at"].append(restored["next_task"])
         for t in range(self.progress["next_task"], self.job["num_tasks"]):
             self.learn(t)
             self.progress["next_task"] = t + 1
             if not self.progress["checkpoint_error"]:
-                error = checkpoint.save(self.scratch, self.learner, self.ctx, self.progress)
+                with self.backbones.marked_for_checkpoint():
+                    error = checkpoint.save(self.scratch, self.learner, self.ctx, self.progress)
                 if error:
                     print(error, file=sys.stderr)
                     self.progress["checkpoint_error"] = error
@@ -120,18 +157,26 @@ class _Stream:
             clock=self.clock.now, eval_batch_size=job["eval_batch_size"])
         info = TaskInfo(index=t, classes=self.classes[t], scenario=Scenario.TASK,
                         num_train_samples=len(y))
-        start = self.clock.now()
-        self.learner.learn(info, data)
-        self.learner.end_of_task(info)
-        train_time_s = self.clock.now() - start
+
+        def learn() -> None:
+            self.learner.learn(info, data)
+            self.learner.end_of_task(info)
+
+        with autocast(self.device, self.options.autocast):
+            train_time_s = time_without_compile(learn, self.clock.now, self.backbones)
         start = self.clock.now()
         lo, hi = job["groups"][t][1:]
-        inputs = torch.from_numpy(np.ascontiguousarray(self.eval_inputs[lo:hi])).to(self.device)
-        predictions = predict_all(self.learner, inputs, self.normalize, [[t, 0, hi - lo]],
-                                  self.classes, Scenario.TASK, self.ctx.num_outputs,
-                                  job["eval_batch_size"], t)
+        inputs = self.to_device(self.eval_inputs[lo:hi])
+        with autocast(self.device, self.options.autocast):
+            predictions = predict_all(self.learner, inputs, self.normalize, [[t, 0, hi - lo]],
+                                      self.classes, Scenario.TASK, self.ctx.num_outputs,
+                                      job["eval_batch_size"], t)
         p = self.progress
         p["eval_time_s"].append(self.clock.now() - start)
+        # This task's compilation: what `learn` rebuilt, and for the first task a worker runs,
+        # the learner's construction (and, after a resume, `reprepare`) too.
+        p["compile_time_s"].append(self.backbones.compile_time_s - self.compile_counted_s)
+        self.compile_counted_s = self.backbones.compile_time_s
         p["predictions"].append(predictions.tolist())
         p["train_time_s"].append(train_time_s)
         p["train_flops"].append(instrument.estimated_flops + data.search.flops)

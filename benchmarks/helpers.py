@@ -30,7 +30,7 @@ description = "benchmark suite {name}"
 api = "continual"
 scenarios = ["class"]
 backbone = "{backbone}"
-backbone_options = {{ width = {width} }}
+backbone_options = {backbone_options}
 augment = {augment}
 
 [budget]
@@ -66,6 +66,7 @@ SUITE_DEFAULTS: dict[str, Any] = {
     "tuning_dataset": "shapes", "tuning_classes": [0, 1, 2, 3], "num_tasks": 2,
     "evaluation_dataset": "textures", "evaluation_classes": [0, 1, 2, 3],
     "train_per_class": 24,
+    "hidden": 0,  # > 0: an MLP's hidden width (`backbone = "mlp"`), instead of `width`
 }
 
 
@@ -75,6 +76,8 @@ def write_suite(folder: Path, **options: Any) -> Path:
     if unknown:
         raise TypeError(f"unknown suite options: {sorted(unknown)}")
     values = {**SUITE_DEFAULTS, **options}
+    values["backbone_options"] = (f"{{ hidden = {values['hidden']}, num_layers = 2 }}"
+                                  if values["hidden"] else f"{{ width = {values['width']} }}")
     tables = [DATA_TABLE.format(side=side, dataset=values[f"{side}_dataset"],
                                 classes=values[f"{side}_classes"], eval_split=split,
                                 num_tasks=values["num_tasks"],

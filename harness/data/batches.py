@@ -54,7 +54,7 @@ class DeviceTaskData:
         self.num_epochs = num_epochs
         self._normalize = normalize
         if images.numel() * 4 <= PRENORMALIZE_MAX_BYTES:
-            self.images, self._normalize = normalize(images), _identity
+            self.images, self._normalize = normalize(images), identity
         self._generator = generator
         # instrument(step) wraps the learner's processing of batch `step` (from the yield to
         # the request for the next batch): the worker counts FLOPs and runs continual
@@ -96,5 +96,5 @@ class DeviceTaskData:
                 step += 1
 
 
-def _identity(x: torch.Tensor) -> torch.Tensor:
+def identity(x: torch.Tensor) -> torch.Tensor:
     return x

@@ -65,9 +65,18 @@ class StepInstrument:
         start = self.clock()
         modes = [(m, m.training) for m in _modules_of(self.learner)]
         self.rows.append((step, self.evaluate()))
-        for module, training in modes:
-            module.train(training)
+        _restore_modes(modes)
         self.eval_time_s += self.clock() - start
+
+
+def _restore_modes(modes: list[tuple[nn.Module, bool]]) -> None:
+    """Put every module back in the train/eval mode it had. `train()` is called only where the
+    mode changed (it recurses into children, so calling it on every module costs O(depth ×
+    modules) per evaluation); `modes` lists parents before children (`Module.modules()` order),
+    so a parent's call that flips its children is corrected when the loop reaches them."""
+    for module, training in modes:
+        if module.training != training:
+            module.train(training)
 
 
 def _modules_of(learner: Any) -> list[nn.Module]:

@@ -121,3 +121,32 @@ def test_replay_passes_the_audit_and_runs_record_flops_and_traces(tmp_path, tiny
 def test_mid_task_evaluation_restores_training_mode(tmp_path, tiny_cache):
     report = run(tmp_path, tiny_cache, make_method(tmp_path, "mode", MODE_CHECK))
     assert all(r.ok for r in report.results), [r.reason for r in report.results]
+
+
+def test_continual_evaluation_restores_mixed_train_and_eval_modes():
+    """A learner that trains with some modules in eval mode (a frozen BatchNorm, a teacher copy)
+    gets exactly those modes back after a mid-task evaluation that switched everything."""
+    class Learner:
+        def __init__(self):
+            self.model = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4), nn.Sequential(
+                nn.Linear(4, 4), nn.Dropout()))
+            self.teacher = nn.Linear(4, 2)
+
+    learner = Learner()
+    learner.model.train()
+    learner.model[1].eval()  # frozen statistics inside a training network
+    learner.model[2][1].eval()
+    learner.teacher.eval()
+    before = [m.training for m in (*learner.model.modules(), learner.teacher)]
+
+    def predict_in_eval_mode():
+        learner.model.eval()
+        learner.teacher.train()
+        return np.zeros(1, dtype=np.int16)
+
+    instrument = StepInstrument(2, evaluate=predict_in_eval_mode, every_steps=1,
+                                learner=learner, clock=lambda: 0.0)
+    with instrument(0):
+        pass
+    assert [m.training for m in (*learner.model.modules(), learner.teacher)] == before
+    assert len(instrument.rows) == 1

@@ -7,9 +7,12 @@ import pytest
 import torch
 from torch import nn
 
+from harness.api import Scenario
+from harness.data.batches import Normalizer
 from harness.models import Backbone, small_cnn
 from harness.performance_options import PerformanceOptions
 from harness.runner.performance import PreparedFactory, autocast, prepare_model, to_device_pinned
+from harness.runner.worker import EvalInputs, predict_all
 
 
 def test_channels_last_changes_conv_weights_only_and_keeps_outputs():
@@ -142,4 +145,42 @@ def test_the_factory_compiles_every_model_it_makes_under_the_runs_autocast():
     assert len(graphs) == built
     second = factory()  # a learner rebuilding its network: compiled and timed again
     assert second is not first and factory.compile_time_s > after_first_s
+    torch._dynamo.reset()
+
+
+@pytest.mark.skipif(not _compile_available(), reason="torch.compile unavailable")
+def test_predicting_normalized_once_evaluation_inputs_does_not_recompile():
+    """The worker normalizes small evaluation sets once (`EvalInputs.prepare`); their batches
+    must hit the graph compiled up front, as per-batch normalized ones do, and predict the same
+    labels."""
+    graphs = []
+
+    def counting_backend(graph_module, example_inputs):
+        graphs.append(graph_module)
+        return graph_module.forward
+
+    torch.manual_seed(0)
+    model = Backbone(nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4),
+                                   nn.Flatten()), 4 * 8 * 8, 4)
+    prepare_model(model, channels_last=False, compile=True,
+                  example_input=torch.randn(5, 3, 8, 8), backend=counting_backend)
+    built = len(graphs)
+
+    class Learner:
+        def predict(self, x, task=None):
+            model.eval()
+            return model(x)
+
+    images = torch.randint(0, 256, (20, 3, 8, 8), dtype=torch.uint8)
+    normalize = Normalizer([0.5] * 3, [0.25] * 3, torch.device("cpu"))
+    once = EvalInputs.prepare(images, normalize)
+    per_batch = EvalInputs(images, normalize)
+    assert once.normalize is not normalize  # small enough to be normalized up front
+
+    def predict(inputs: EvalInputs):
+        return predict_all(Learner(), inputs.images, inputs.normalize, [(None, 0, 20)],
+                           [(0, 1), (2, 3)], Scenario.CLASS, 4, 7, 0)
+
+    np.testing.assert_array_equal(predict(once), predict(per_batch))
+    assert len(graphs) == built
     torch._dynamo.reset()

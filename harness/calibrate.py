@@ -41,7 +41,7 @@ from harness.runner.result import RunResult
 from harness.runner.spec import Phase, RunSpec
 from harness.store import Store, hardware_class
 from harness.submission import Submission
-from harness.ttr_data import prepare
+from harness.ttr_data import prepare, whole_budget
 from harness.ttr_evaluation import _OneAtATime, _TTRRunner
 from harness.ttr_kinds import higher_is_better
 from harness.ttr_suite import TTRSuite, Workload
@@ -112,7 +112,8 @@ def run_calibration(suite: TTRSuite, references: list[Submission], store: Store,
         raise UserError(f"tuned settings given for {', '.join(stray)}, which is not a reference")
     cache = cache or DatasetCache()
     options = replace(options or EvaluateOptions(), jobs=1)
-    prepared = {w.name: prepare(w, cache) for w in workloads}
+    # Calibration runs use the whole budget: the target is the best metric reached within it.
+    prepared = {w.name: whole_budget(prepare(w, cache)) for w in workloads}
     runs = EvaluationReport()
     runner = _TTRRunner(suite, store, options, reporter or Reporter(), runs)
     runner.executor = _OneAtATime(runner.executor)

@@ -28,7 +28,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,12 @@ class Prepared:
     data: dict[str, Any]
     plan: TTRPlan
     fingerprints: dict[str, str]
+
+
+def whole_budget(prepared: Prepared) -> Prepared:
+    """`prepared` with runs that go on to the max runtime after meeting the target (for
+    calibration: its target is the best metric reached within the whole budget)."""
+    return replace(prepared, plan=replace(prepared.plan, stop_at_target=False))
 
 
 def prepare(workload: Any, cache: DatasetCache) -> Prepared:

@@ -102,6 +102,7 @@ class _TTRRunner(_PhaseRunner):
             "submission_dir": str(sub.path.resolve()), "num_threads": threads,
             "device": self.options.device, "eval_batch_size": self.suite.protocol.eval_batch_size,
             "performance": self.suite.performance.to_payload(),
+            "stop_at_target": plan.stop_at_target,
             # No workload name or dataset here: the worker's job file is readable by the
             # submission, and per-workload special-casing must be impossible.
             "workload": {"kind": workload.kind.value, "metric": workload.metric,

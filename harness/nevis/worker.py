@@ -49,7 +49,7 @@ from harness.nevis.search import TaskSearch
 from harness.performance_options import PerformanceOptions
 from harness.runner.audit import measure_state_bytes
 from harness.runner.instrument import StepInstrument
-from harness.runner.performance import autocast, to_device_pinned
+from harness.runner.performance import autocast, to_device
 from harness.runner.worker import _Clock, load_learner_class, predict_all, time_without_compile
 
 _MEASURED = ("train_flops", "search_flops", "search_trials", "samples_seen", "train_time_s",
@@ -105,9 +105,7 @@ class _Stream:
                                          "resumed_at": [], "checkpoint_error": ""}
 
     def to_device(self, array: np.ndarray) -> torch.Tensor:
-        if self.options.pin_memory:
-            return to_device_pinned(array, self.device)
-        return torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
+        return to_device(array, self.device, pin_memory=self.options.pin_memory)
 
     def _split(self, t: int, role: str) -> tuple[torch.Tensor, torch.Tensor]:
         indices = self.tasks[f"task_{t}_{role}_indices"]

@@ -26,7 +26,7 @@ from harness.metrics.continual import minimum_accuracy, summarize, worst_case_ac
 from harness.runner.process import Worker, wait_worker
 from harness.runner.result import RunResult, RunStatus
 from harness.runner.spec import RunSpec
-from harness.runner.ttr_scoring import TTRPlan, score_ttr
+from harness.runner.ttr_scoring import TargetWatcher, TTRPlan, score_ttr
 from harness.store import utc_now
 
 # Time the worker gets for interpreter and torch start-up and data loading, before the suite's
@@ -140,7 +140,11 @@ def _launch(job: RunJob, scratch: Path):
     with _live_lock:
         _live.add(proc)
     try:
-        code = wait_worker(proc, scratch / "ready", job.time_limit_s, STARTUP_ALLOWANCE_S)
+        watcher = (TargetWatcher(job.plan, scratch)
+                   if isinstance(job.plan, TTRPlan) and job.payload.get("stop_at_target")
+                   else None)
+        code = wait_worker(proc, scratch / "ready", job.time_limit_s, STARTUP_ALLOWANCE_S,
+                           poll=watcher)
     finally:
         with _live_lock:
             _live.discard(proc)

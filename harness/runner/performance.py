@@ -188,3 +188,14 @@ def to_device_pinned(array: np.ndarray | torch.Tensor, device: torch.device | st
         pinned = torch.empty(array.shape, dtype=dtype, pin_memory=True)
         pinned.numpy()[...] = array  # one host copy, directly into page-locked memory
     return pinned.to(device, non_blocking=True)
+
+
+def to_device(array: np.ndarray, device: torch.device, *, pin_memory: bool) -> torch.Tensor:
+    """`array` as a tensor on `device`, through page-locked memory when the suite asks for it
+    (`to_device_pinned`). A read-only array (a slice of a memory map) is copied, never aliased:
+    a CPU tensor would otherwise share memory that no one may write."""
+    if pin_memory:
+        return to_device_pinned(array, device)
+    if not array.flags.writeable:
+        array = np.array(array)
+    return torch.from_numpy(np.ascontiguousarray(array)).to(device)

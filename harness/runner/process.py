@@ -25,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -170,11 +171,14 @@ class Worker:
 
 
 def wait_worker(worker: Worker, ready: Path, time_limit_s: float,
-                startup_allowance_s: float) -> int | None:
+                startup_allowance_s: float,
+                poll: Callable[[], None] | None = None) -> int | None:
     """Wait for the worker's exit code; kill it and return None once it is over its time.
 
     The time limit counts from the moment the worker is ready (data loaded), so a loaded
     machine's start-up never eats a learner's budget; start-up gets `startup_allowance_s`.
+    `poll`, if given, is called about every 0.1 s while the worker runs (a time-to-result run's
+    `TargetWatcher`).
     """
     deadline = time.monotonic() + startup_allowance_s
     started = False
@@ -182,6 +186,8 @@ def wait_worker(worker: Worker, ready: Path, time_limit_s: float,
         code = worker.join(timeout_s=0.1)
         if code is not None:
             return code
+        if poll is not None:
+            poll()
         if not started and ready.exists():
             started, deadline = True, time.monotonic() + time_limit_s
         if time.monotonic() > deadline:

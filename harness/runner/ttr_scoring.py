@@ -5,6 +5,10 @@ a click probability, a sequence's loss, an image's SSIM: `harness.metrics.valida
 submission time it was taken at; here they become the workload's metric against the labels only
 the parent holds, and the run's time-to-target (`inf` if the target was not met within the
 workload's max runtime), in the metric's direction (lower is better for losses).
+
+`TargetWatcher` scores a running worker's evaluations as they are published and asks it to stop
+once one meets the target (`harness.runner.ttr_worker`): the run's score is unchanged, and the
+rest of its budget is not spent.
 """
 
 from __future__ import annotations
@@ -30,6 +34,43 @@ class TTRPlan:
     max_runtime_s: float
     kind: WorkloadKind = WorkloadKind.CLASSIFICATION
     metric: str = "accuracy"
+    # Stop the run at the first evaluation meeting the target (AlgoPerf). Off for calibration,
+    # whose target is the best metric reached within the whole budget.
+    stop_at_target: bool = True
+
+    def meets_target(self, outputs: np.ndarray) -> bool:
+        """Whether one evaluation's outputs meet the target (NaN never does)."""
+        if outputs.shape != self.eval_labels.shape or not np.isfinite(outputs).all():
+            return False  # the final scoring names what is wrong
+        value = metric_series(self.kind, self.metric, outputs[None], self.eval_labels)[0]
+        if higher_is_better(self.kind, self.metric):
+            return bool(value >= self.target)
+        return bool(value <= self.target)
+
+
+EVALS_FOLDER = "evals"  # in the scratch folder: one .npy of outputs per evaluation, in order
+STOP_FILE = "stop"  # in the scratch folder: created by the parent once the target is met
+
+
+class TargetWatcher:
+    """Called by the parent while the worker runs (`harness.runner.process.wait_worker`):
+    scores the evaluations published since the last call and creates the stop file at the first
+    that meets the target. Files are read once each, in order; cheap enough for a 0.1 s poll."""
+
+    def __init__(self, plan: TTRPlan, scratch: Path):
+        self.plan, self.scratch = plan, scratch
+        self.read = 0
+        self.stopped = False
+
+    def __call__(self) -> None:
+        if self.stopped:
+            return
+        while (path := self.scratch / EVALS_FOLDER / f"{self.read:06d}.npy").exists():
+            self.read += 1
+            if self.plan.meets_target(np.load(path)):
+                (self.scratch / STOP_FILE).touch()
+                self.stopped = True
+                return
 
 
 def score_ttr(plan: TTRPlan, scratch: Path, worker: dict[str, Any]):

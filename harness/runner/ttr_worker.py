@@ -3,9 +3,17 @@
 Only the submission's timed calls — `select_batch`, `step`, `prepare_for_eval` — advance the
 *submission clock*, synchronized with the device. Every `eval_period_s` of submission time the
 harness predicts the validation inputs (untimed) and records (submission time, step,
-predictions); the parent scores them, so validation labels never enter the worker either. The run
-goes on until `max_runtime_s` of submission time: time-to-target is read off the trace by the
-parent (the first evaluation meeting the target), which gives the same score as stopping there.
+predictions); the parent scores them, so validation labels never enter the worker either.
+Time-to-target is read off the trace by the parent (the first evaluation meeting the target).
+
+With ``stop_at_target`` in the job (evaluation and tuning runs; not calibration, which needs the
+best metric within the whole budget) the run stops once the target is met, as AlgoPerf's runs
+do: each evaluation's outputs are also written to ``evals/NNNNNN.npy`` as it is taken, the
+parent scores them while the worker trains (`harness.runner.ttr_scoring.TargetWatcher`) and
+creates ``stop`` when one meets the target; the worker looks for it before every step (outside
+the submission clock) and ends there. The score is the one a run to `max_runtime_s` gets; what
+is saved is the rest of the budget in wall time. Otherwise the run goes on until `max_runtime_s`
+of submission time.
 
 The workload reaches the submission as a `WorkloadHandle` with no name; its data, model, loss
 and evaluation come from `harness.runner.ttr_tasks` by the workload's kind (classification,
@@ -36,6 +44,7 @@ from harness.api import TrainingAlgorithm, WorkloadHandle
 from harness.errors import SubmissionFailure
 from harness.performance_options import PerformanceOptions
 from harness.runner.performance import autocast, prepare_model
+from harness.runner.ttr_scoring import EVALS_FOLDER, STOP_FILE
 from harness.runner.ttr_tasks import Task, load_task
 from harness.ttr_kinds import WorkloadKind
 from harness.ttr_models import build_model
@@ -152,6 +161,7 @@ def _train(job, scratch, algorithm, model, task: Task, batch_size: int) -> dict[
     order_gen = torch.Generator().manual_seed(job["seed"] * 1_000_003)
     rows, times, steps, step_times = [], [], [], []
     eval_time_s, next_eval_s, step, order = 0.0, 0.0, 0, torch.empty(0, dtype=torch.long)
+    reports = _EvaluationReports(scratch) if job.get("stop_at_target") else None
     while True:
         if clock.total_s >= next_eval_s or clock.total_s >= w["max_runtime_s"]:
             clock.timed(algorithm.prepare_for_eval)
@@ -161,8 +171,12 @@ def _train(job, scratch, algorithm, model, task: Task, batch_size: int) -> dict[
             times.append(clock.total_s)
             steps.append(step)
             next_eval_s = clock.total_s + w["eval_period_s"]
+            if reports is not None:
+                reports.write(rows[-1])
             if clock.total_s >= w["max_runtime_s"]:
                 break
+        if reports is not None and reports.stop_requested():
+            break
         if len(order) < batch_size:
             order = torch.randperm(len(train[0]), generator=order_gen).to(device)
         index, order = order[:batch_size], order[batch_size:]
@@ -176,6 +190,27 @@ def _train(job, scratch, algorithm, model, task: Task, batch_size: int) -> dict[
     p90 = float(np.percentile(step_times, 90)) if step_times else 0.0
     return {"eval_submission_times_s": times, "eval_steps": steps, "eval_time_s": eval_time_s,
             "submission_time_s": clock.total_s, "num_steps": step,
+            "stopped_at_target": bool(reports and reports.stop_requested()),
             "step_time_median_s": median,
             "timing_noise": (p90 - median) / median if median else 0.0}
 
+
+class _EvaluationReports:
+    """The worker's half of stopping at the target: each evaluation's outputs are published as
+    they are taken (written to a temporary name and renamed, so the parent never reads half a
+    file), and the parent's `stop` file is looked for."""
+
+    def __init__(self, scratch: Path):
+        self.folder = scratch / EVALS_FOLDER
+        self.folder.mkdir(exist_ok=True)
+        self.stop = scratch / STOP_FILE
+        self.count = 0
+
+    def write(self, outputs: np.ndarray) -> None:
+        tmp = self.folder / f".{self.count:06d}.npy"
+        np.save(tmp, outputs)
+        tmp.rename(self.folder / f"{self.count:06d}.npy")
+        self.count += 1
+
+    def stop_requested(self) -> bool:
+        return self.stop.exists()

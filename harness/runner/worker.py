@@ -41,7 +41,7 @@ from harness.performance_options import PerformanceOptions
 from harness.runner.audit import allowed_state_bytes, measure_state_bytes
 from harness.runner.hardware import hardware_fingerprint
 from harness.runner.instrument import StepInstrument
-from harness.runner.performance import PreparedFactory, autocast, to_device_pinned
+from harness.runner.performance import PreparedFactory, autocast, to_device
 
 
 def load_learner_class(submission_dir: Path) -> type[ContinualLearner]:
@@ -202,9 +202,7 @@ class _Run:
                          "state_bytes_reported": []}
 
     def to_device(self, array: np.ndarray) -> torch.Tensor:
-        if self.options.pin_memory:
-            return to_device_pinned(array, self.device)
-        return torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
+        return to_device(array, self.device, pin_memory=self.options.pin_memory)
 
     def learner_time_s(self, call: Callable[[], None]) -> float:
         """Run `call` (into the learner) under the suite's autocast; return its seconds."""

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import textwrap
+import threading
 
 import numpy as np
 
+from harness.runner.ttr_scoring import EVALS_FOLDER, STOP_FILE, TargetWatcher, TTRPlan, score_ttr
 from harness.runner.ttr_worker import run_ttr_job
+from harness.ttr_kinds import WorkloadKind
 
 ALGORITHM = """
 import time
@@ -76,3 +79,69 @@ def test_the_trace_follows_submission_time_and_the_model_learns(tmp_path):
     assert predictions.shape == (len(times), 64)
     assert (predictions[-1] == eval_labels).mean() > 0.9  # learned; scored by the parent
     assert result["eval_time_s"] > 0 and result["timing_noise"] >= 0
+
+
+def test_a_run_stops_at_the_first_evaluation_the_parent_finds_on_target(tmp_path):
+    """The worker publishes each evaluation; the parent's watcher scores it against labels the
+    worker never sees and asks it to stop. A 60 s budget ends within seconds once met."""
+    job, eval_labels = tiny_job(tmp_path, ALGORITHM)
+    job["workload"]["max_runtime_s"] = 60.0
+    job["stop_at_target"] = True
+    plan = TTRPlan(eval_labels=eval_labels, target=0.9, max_runtime_s=60.0)
+    watcher = TargetWatcher(plan, tmp_path)
+    done = threading.Event()
+
+    def parent():
+        while not done.is_set():
+            watcher()
+            done.wait(0.02)
+
+    thread = threading.Thread(target=parent)
+    thread.start()
+    try:
+        result = run_ttr_job(job, tmp_path)
+    finally:
+        done.set()
+        thread.join()
+    assert result["stopped_at_target"] and watcher.stopped
+    assert result["submission_time_s"] < 10.0
+    published = sorted((tmp_path / EVALS_FOLDER).glob("*.npy"))
+    assert len(published) == len(result["eval_submission_times_s"])
+    status, _, metrics, _ = score_ttr(plan, tmp_path, result)
+    assert metrics["reached_target"] == 1.0
+    assert metrics["time_to_target_s"] <= result["submission_time_s"]
+    # the evaluation that met the target is the last one the watcher read
+    last_read = np.load(published[watcher.read - 1])
+    assert (last_read == eval_labels).mean() >= 0.9
+    assert all((np.load(p) == eval_labels).mean() < 0.9 for p in published[:watcher.read - 1])
+
+
+def _publish(scratch, rows):
+    folder = scratch / EVALS_FOLDER
+    folder.mkdir(exist_ok=True)
+    for i, row in enumerate(rows):
+        np.save(folder / f"{i:06d}.npy", np.asarray(row))
+
+
+def test_the_watcher_stops_at_the_first_met_target_in_the_metrics_direction(tmp_path):
+    labels = np.array([0, 1, 1, 0])
+    plan = TTRPlan(eval_labels=labels, target=0.75, max_runtime_s=10.0)
+    accuracy = tmp_path / "accuracy"
+    accuracy.mkdir()
+    _publish(accuracy, [[1, 0, 0, 1], [0, 1, 0, 1]])  # accuracy 0, 0.5
+    watcher = TargetWatcher(plan, accuracy)
+    watcher()
+    assert not (accuracy / STOP_FILE).exists() and watcher.read == 2
+    _publish(accuracy, [[1, 0, 0, 1], [0, 1, 0, 1], [0, 1, 1, 1], [0, 1, 1, 0]])
+    watcher()  # reads only the new files: the third (0.75) meets the target
+    assert (accuracy / STOP_FILE).exists() and watcher.read == 3
+
+    # a loss: lower is better; NaN (diverged) never meets the target
+    loss = TTRPlan(eval_labels=np.zeros(3), target=2.0, max_runtime_s=10.0,
+                   kind=WorkloadKind.LANGUAGE_MODEL, metric="loss")
+    losses = tmp_path / "loss"
+    losses.mkdir()
+    _publish(losses, [[3.0, 2.5, 2.5], [np.nan, 0.1, 0.1], [2.5, 2.0, 1.0]])
+    watcher = TargetWatcher(loss, losses)
+    watcher()
+    assert (losses / STOP_FILE).exists() and watcher.read == 3

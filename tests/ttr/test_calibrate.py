@@ -87,6 +87,9 @@ def test_calibration_writes_median_targets_and_provenance_keeping_the_file(tmp_p
         report = run_calibration(suite, [ref], store, num_seeds=2,
                                  options=EvaluateOptions())
     assert not report.failed
+    with Store(store_path) as store:  # the whole budget, although the placeholder was met
+        runs = [r for r in store.iter_runs() if r.ok]
+    assert runs and all(r.metrics["submission_time_s"] >= 0.25 for r in runs)
     by_name = {c.workload: c for c in report.calibrations}
     lm = by_name["lm"]
     assert len(lm.per_seed["ref-adamw"]) == 2 and None not in lm.per_seed["ref-adamw"]

@@ -141,8 +141,7 @@ def _launch(job: RunJob, scratch: Path):
         _live.add(proc)
     try:
         watcher = (TargetWatcher(job.plan, scratch)
-                   if isinstance(job.plan, TTRPlan) and job.payload.get("stop_at_target")
-                   else None)
+                   if isinstance(job.plan, TTRPlan) and job.plan.stop_at_target else None)
         code = wait_worker(proc, scratch / "ready", job.time_limit_s, STARTUP_ALLOWANCE_S,
                            poll=watcher)
     finally:

@@ -38,11 +38,12 @@ from harness.errors import UserError
 from harness.evaluation import EvaluateOptions, EvaluationReport, Reporter
 from harness.metrics.time_to_result import check_same_hardware
 from harness.runner.result import RunResult
+from harness.runner.serial import one_at_a_time
 from harness.runner.spec import Phase, RunSpec
 from harness.store import Store, hardware_class
 from harness.submission import Submission
 from harness.ttr_data import prepare, whole_budget
-from harness.ttr_evaluation import _OneAtATime, _TTRRunner
+from harness.ttr_evaluation import _TTRRunner
 from harness.ttr_kinds import higher_is_better
 from harness.ttr_suite import TTRSuite, Workload
 
@@ -116,7 +117,7 @@ def run_calibration(suite: TTRSuite, references: list[Submission], store: Store,
     prepared = {w.name: whole_budget(prepare(w, cache)) for w in workloads}
     runs = EvaluationReport()
     runner = _TTRRunner(suite, store, options, reporter or Reporter(), runs)
-    runner.executor = _OneAtATime(runner.executor)
+    runner.executor = one_at_a_time(runner.executor)
     runner.prepared = prepared
     report = CalibrationReport()
     items = []

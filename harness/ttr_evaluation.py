@@ -7,23 +7,21 @@ defaults and `self_tuning_budget_factor` × the runtime budget. Runs are keyed a
 every other run; a workload is a run's `scenario`.
 
 Timed runs never share the machine: whatever `--jobs` says and whichever executor runs them,
-`_OneAtATime` hands the executor one job and waits for its result before the next, so the local
-executor never has two workers alive and a Ray cluster never has two timed runs in flight
-(serializing per machine rather than per node keeps a single-node cluster honest; a multi-node
-cluster could run one per node, which would need per-node placement in the Ray executor).
+`harness.runner.serial.one_at_a_time` runs one at a time (the local executor never has two
+workers past their start-up, a Ray cluster never has two timed runs in flight; serializing per
+machine rather than per node keeps a single-node cluster honest; a multi-node cluster could run
+one per node, which would need per-node placement in the Ray executor).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from typing import Any
 
 from harness.data.cache import DatasetCache
 from harness.evaluation import EvaluateOptions, EvaluationReport, Reporter, _PhaseRunner
 from harness.runner.execute import RunJob
 from harness.runner.local import threads_per_job
-from harness.runner.result import RunResult
+from harness.runner.serial import one_at_a_time
 from harness.runner.spec import Phase, RunSpec
 from harness.store import Store
 from harness.submission import Submission
@@ -65,24 +63,12 @@ def evaluate_ttr(suite: TTRSuite, submissions: list[Submission], store: Store,
         store.write_submission(sub.meta.name, sub.content_hash, sub.meta.to_json())
     report = EvaluationReport()
     runner = _TTRRunner(suite, store, replace(options, jobs=1), reporter or Reporter(), report)
-    runner.executor = _OneAtATime(runner.executor)
+    runner.executor = one_at_a_time(runner.executor)
     runner.prepared = prepared
     items = [(spec, sub) for sub in submissions
              for spec in ttr_specs(suite, sub, options.num_trials, options.num_seeds)]
     runner.run("time-to-result", items)
     return report
-
-
-class _OneAtATime:
-    """An executor wrapper that runs one job at a time, whatever the executor's parallelism."""
-
-    def __init__(self, executor: Any):
-        self.executor = executor
-        self.max_in_flight = 1
-
-    def map(self, run_jobs: Iterable[RunJob]) -> Iterator[RunResult]:
-        for job in run_jobs:
-            yield from self.executor.map([job])
 
 
 class _TTRRunner(_PhaseRunner):

@@ -27,7 +27,7 @@ import numpy as np
 from harness import __version__
 from harness.metrics.nevis import stream_summary, task_errors
 from harness.nevis.pack import StreamPlan
-from harness.runner.execute import RunJob, _failed, _launch
+from harness.runner.execute import RunJob, _failed, run_worker
 from harness.runner.result import RunResult, RunStatus
 from harness.store import utc_now
 
@@ -76,7 +76,7 @@ def execute_stream(job: RunJob) -> RunResult:
         (scratch / name).unlink(missing_ok=True)
     if (scratch / "worker.log").exists():
         (scratch / "worker.log").rename(scratch / "worker.previous.log")
-    outcome, worker = _launch(job, scratch)
+    outcome, worker = run_worker(job, scratch)
     if outcome is None:
         outcome = score_stream(job.plan, scratch, worker)
     status, reason, metrics, curves = outcome

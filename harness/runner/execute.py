@@ -26,6 +26,7 @@ from harness.metrics.continual import minimum_accuracy, summarize, worst_case_ac
 from harness.runner.process import Worker, wait_worker
 from harness.runner.result import RunResult, RunStatus
 from harness.runner.spec import RunSpec
+from harness.runner.ttr_exchange import WARM_FILE
 from harness.runner.ttr_scoring import TargetWatcher, TTRPlan, score_ttr
 from harness.store import utc_now
 
@@ -114,31 +115,100 @@ def execute(job: RunJob, scratch_root: Path | None = None) -> RunResult:
         from harness.nevis.execute import execute_stream
 
         return execute_stream(job)
-    started_at, start = utc_now(), time.perf_counter()
+    return finish(start(job, scratch_root))
+
+
+@dataclass
+class StartedRun:
+    """A run whose worker has been started; `finish` waits for it and scores it."""
+
+    job: RunJob
+    scratch: Path
+    started_at: str
+    clock_start: float
+    worker: Worker | None = None
+    error: str = ""  # why the worker could not be started
+
+
+def start(job: RunJob, scratch_root: Path | None = None, *, hold: bool = False) -> StartedRun:
+    """Write the worker's inputs and start it (never raises).
+
+    `hold` (time-to-result runs only; `harness.runner.serial`): a sandboxed worker stops once
+    warm — interpreter, torch and data loaded, no submission code run — until `finish`.
+    """
     scratch = Path(tempfile.mkdtemp(prefix=f"harness-{job.spec.key[:12]}-", dir=scratch_root))
+    return start_in(job, scratch, hold=hold)
+
+
+def start_in(job: RunJob, scratch: Path, *, hold: bool = False) -> StartedRun:
+    """`start` in a given scratch folder (a stream run's, kept across resumes)."""
+    run = StartedRun(job, scratch, utc_now(), time.perf_counter())
+    # Dataset names stay in the parent: the job file is readable by submission code.
+    worker_payload = {k: v for k, v in job.payload.items() if k != "dataset_fingerprints"}
+    hold = hold and job.payload.get("api") == "training-algorithm"
+    if hold:
+        worker_payload["hold"] = True
+    (scratch / "job.json").write_text(json.dumps(worker_payload))
     try:
-        outcome, worker = _launch(job, scratch)
-        if outcome is None:
-            outcome = _score(job, scratch, worker)
+        run.worker = Worker(scratch, hold=hold)
+    except Exception as exc:  # noqa: BLE001 - e.g. the zygote died: this run fails, not all
+        run.error = f"the worker could not be started: {type(exc).__name__}: {exc}"[:500]
+        return run
+    with _live_lock:
+        _live.add(run.worker)
+    return run
+
+
+def wait_warm(run: StartedRun, timeout_s: float = STARTUP_ALLOWANCE_S) -> None:
+    """Wait until a held worker is warm, has exited, or has used its start-up allowance."""
+    deadline = time.monotonic() + timeout_s
+    while run.worker is not None and not (run.scratch / WARM_FILE).exists() \
+            and time.monotonic() < deadline and run.worker.join(timeout_s=0.02) is None:
+        pass
+
+
+def finish(run: StartedRun) -> RunResult:
+    """Release the run's worker if held, wait for it, score it (never raises)."""
+    job, worker = run.job, {}
+    held_s = 0.0
+    try:
+        if run.error:
+            outcome = _failed(run.error)
+        else:
+            held_s = _held_for(run)
+            outcome, worker = _wait(run)
+            if outcome is None:
+                outcome = _score(job, run.scratch, worker)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(run.scratch, ignore_errors=True)
     status, reason, metrics, curves = outcome
     return RunResult(
         spec=job.spec, status=status, metrics=metrics, curves=curves, reason=reason,
-        wall_time_s=time.perf_counter() - start, started_at=started_at, finished_at=utc_now(),
-        hardware=worker.get("hardware", {}) if worker else {},
+        wall_time_s=time.perf_counter() - run.clock_start - held_s, started_at=run.started_at,
+        finished_at=utc_now(), hardware=worker.get("hardware", {}) if worker else {},
         dataset_fingerprints=job.payload["dataset_fingerprints"], harness_version=__version__,
     )
 
 
-def _launch(job: RunJob, scratch: Path):
-    """Run the worker; return (failure outcome or None, the worker's result.json or {})."""
-    # Dataset names stay in the parent: the job file is readable by submission code.
-    worker_payload = {k: v for k, v in job.payload.items() if k != "dataset_fingerprints"}
-    (scratch / "job.json").write_text(json.dumps(worker_payload))
-    proc = Worker(scratch)
-    with _live_lock:
-        _live.add(proc)
+def run_worker(job: RunJob, scratch: Path):
+    """Start the worker in `scratch` and wait for it; (failure outcome or None, its
+    result.json or {}). For callers that score the run themselves (stream runs)."""
+    run = start_in(job, scratch)
+    return (_failed(run.error), {}) if run.error else _wait(run)
+
+
+def _held_for(run: StartedRun) -> float:
+    """Seconds the worker waited warm for its turn: not part of the run's wall time."""
+    try:
+        return max(0.0, time.time() - (run.scratch / WARM_FILE).stat().st_mtime)
+    except OSError:  # never held, or not warm yet
+        return 0.0
+
+
+def _wait(run: StartedRun):
+    """Let the worker go and wait for it; (failure outcome or None, its result.json or {})."""
+    job, scratch, proc = run.job, run.scratch, run.worker
+    proc.release()
     try:
         watcher = (TargetWatcher(job.plan, scratch)
                    if isinstance(job.plan, TTRPlan) and job.plan.stop_at_target else None)

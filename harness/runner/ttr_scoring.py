@@ -22,6 +22,7 @@ import numpy as np
 from harness.metrics.time_to_result import time_to_target
 from harness.metrics.validation import metric_series
 from harness.runner.result import RunStatus
+from harness.runner.ttr_exchange import STOP_FILE, published
 from harness.ttr_kinds import WorkloadKind, higher_is_better
 
 
@@ -48,10 +49,6 @@ class TTRPlan:
         return bool(value <= self.target)
 
 
-EVALS_FOLDER = "evals"  # in the scratch folder: one .npy of outputs per evaluation, in order
-STOP_FILE = "stop"  # in the scratch folder: created by the parent once the target is met
-
-
 class TargetWatcher:
     """Called by the parent while the worker runs (`harness.runner.process.wait_worker`):
     scores the evaluations published since the last call and creates the stop file at the first
@@ -65,7 +62,7 @@ class TargetWatcher:
     def __call__(self) -> None:
         if self.stopped:
             return
-        while (path := self.scratch / EVALS_FOLDER / f"{self.read:06d}.npy").exists():
+        while (path := published(self.scratch, self.read)).exists():
             self.read += 1
             if self.plan.meets_target(np.load(path)):
                 (self.scratch / STOP_FILE).touch()

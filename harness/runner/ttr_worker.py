@@ -8,12 +8,16 @@ Time-to-target is read off the trace by the parent (the first evaluation meeting
 
 With ``stop_at_target`` in the job (evaluation and tuning runs; not calibration, which needs the
 best metric within the whole budget) the run stops once the target is met, as AlgoPerf's runs
-do: each evaluation's outputs are also written to ``evals/NNNNNN.npy`` as it is taken, the
-parent scores them while the worker trains (`harness.runner.ttr_scoring.TargetWatcher`) and
-creates ``stop`` when one meets the target; the worker looks for it before every step (outside
-the submission clock) and ends there. The score is the one a run to `max_runtime_s` gets; what
-is saved is the rest of the budget in wall time. Otherwise the run goes on until `max_runtime_s`
-of submission time.
+do: each evaluation's outputs are also published as they are taken
+(`harness.runner.ttr_exchange`), the parent scores them while the worker trains
+(`harness.runner.ttr_scoring.TargetWatcher`) and creates ``stop`` when one meets the target;
+the worker looks for it before every step (outside the submission clock) and ends there. The
+score is the one a run to `max_runtime_s` gets; what is saved is the rest of the budget in wall
+time. Otherwise the run goes on until `max_runtime_s` of submission time.
+
+With ``hold`` in the job (a worker started ahead of its turn, `harness.runner.serial`) the
+worker waits after loading its data, before any submission code runs, until the parent
+releases it (`harness.runner.ttr_exchange.hold_until_released`).
 
 The workload reaches the submission as a `WorkloadHandle` with no name; its data, model, loss
 and evaluation come from `harness.runner.ttr_tasks` by the workload's kind (classification,
@@ -38,13 +42,14 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch._dynamo  # noqa: F401 - torch's optimizers import it on first use (~1.4 s): start-up
 from torch import nn
 
 from harness.api import TrainingAlgorithm, WorkloadHandle
 from harness.errors import SubmissionFailure
 from harness.performance_options import PerformanceOptions
 from harness.runner.performance import autocast, prepare_model
-from harness.runner.ttr_scoring import EVALS_FOLDER, STOP_FILE
+from harness.runner.ttr_exchange import EvaluationReports, hold_until_released
 from harness.runner.ttr_tasks import Task, load_task
 from harness.ttr_kinds import WorkloadKind
 from harness.ttr_models import build_model
@@ -87,10 +92,12 @@ class _SubmissionClock:
 def run_ttr_job(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
     torch.set_num_threads(job["num_threads"])
     torch.manual_seed(job["seed"])
-    algorithm = load_algorithm_class(Path(job["submission_dir"]))(dict(job["hparams"]))
     device = torch.device(job["device"])
     w = job["workload"]
     task = load_task(job, device)
+    if job.get("hold"):  # started ahead of its turn: warm now, no submission code run yet
+        hold_until_released(scratch)
+    algorithm = load_algorithm_class(Path(job["submission_dir"]))(dict(job["hparams"]))
     (scratch / "ready").touch()
 
     kind = WorkloadKind(w.get("kind", WorkloadKind.CLASSIFICATION.value))
@@ -161,7 +168,7 @@ def _train(job, scratch, algorithm, model, task: Task, batch_size: int) -> dict[
     order_gen = torch.Generator().manual_seed(job["seed"] * 1_000_003)
     rows, times, steps, step_times = [], [], [], []
     eval_time_s, next_eval_s, step, order = 0.0, 0.0, 0, torch.empty(0, dtype=torch.long)
-    reports = _EvaluationReports(scratch) if job.get("stop_at_target") else None
+    reports = EvaluationReports(scratch) if job.get("stop_at_target") else None
     while True:
         if clock.total_s >= next_eval_s or clock.total_s >= w["max_runtime_s"]:
             clock.timed(algorithm.prepare_for_eval)
@@ -194,23 +201,3 @@ def _train(job, scratch, algorithm, model, task: Task, batch_size: int) -> dict[
             "step_time_median_s": median,
             "timing_noise": (p90 - median) / median if median else 0.0}
 
-
-class _EvaluationReports:
-    """The worker's half of stopping at the target: each evaluation's outputs are published as
-    they are taken (written to a temporary name and renamed, so the parent never reads half a
-    file), and the parent's `stop` file is looked for."""
-
-    def __init__(self, scratch: Path):
-        self.folder = scratch / EVALS_FOLDER
-        self.folder.mkdir(exist_ok=True)
-        self.stop = scratch / STOP_FILE
-        self.count = 0
-
-    def write(self, outputs: np.ndarray) -> None:
-        tmp = self.folder / f".{self.count:06d}.npy"
-        np.save(tmp, outputs)
-        tmp.rename(self.folder / f"{self.count:06d}.npy")
-        self.count += 1
-
-    def stop_requested(self) -> bool:
-        return self.stop.exists()

@@ -7,7 +7,8 @@ import threading
 
 import numpy as np
 
-from harness.runner.ttr_scoring import EVALS_FOLDER, STOP_FILE, TargetWatcher, TTRPlan, score_ttr
+from harness.runner.ttr_exchange import EVALS_FOLDER, STOP_FILE
+from harness.runner.ttr_scoring import TargetWatcher, TTRPlan, score_ttr
 from harness.runner.ttr_worker import run_ttr_job
 from harness.ttr_kinds import WorkloadKind
 

@@ -19,6 +19,7 @@ Time-to-result runs never share the machine (AlgoPerf timing, `harness.ttr_evalu
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -80,6 +81,7 @@ class WarmedSerialExecutor:
                 yield guarded(run.job, lambda _job, run=run: finish(run))
         except BaseException:  # interrupted, or the caller stopped early: no worker outlives us
             kill_all_workers()
-            for run in batch:
-                finish(run)  # reaps the killed worker, removes its scratch folder
+            for run in batch:  # reap the killed workers, remove their scratch folders
+                with contextlib.suppress(Exception):
+                    finish(run)
             raise

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from functools import partial
 
 from harness import __version__
 from harness.runner.execute import RunJob, execute, kill_all_workers
@@ -26,18 +27,18 @@ def threads_per_job(jobs: int) -> int:
 
 def execute_guarded(job: RunJob) -> RunResult:
     """`execute(job)`, whose contract is never to raise, held to it (`guarded`)."""
-    return guarded(job, execute)
+    return guarded(job, partial(execute, job))
 
 
-def guarded(job: RunJob, run: Callable[[RunJob], RunResult]) -> RunResult:
-    """`run(job)` held to the contract of never raising.
+def guarded(job: RunJob, run: Callable[[], RunResult]) -> RunResult:
+    """`run()`, which runs `job`, held to the contract of never raising.
 
     Scoring reads files a worker wrote (`result.json`, `predictions.npy`); a hostile or broken
     worker can make them unreadable, and no worker may take the campaign down. Whatever escapes
     becomes this run's failure, with the reason, so it shows in `harness results list`.
     """
     try:
-        return run(job)
+        return run()
     except Exception as exc:  # noqa: BLE001 - one run's failure must not stop the others
         now = utc_now()
         message = str(exc).splitlines()[0] if str(exc) else ""

@@ -150,10 +150,6 @@ class Worker:
             self._zygote = _get_zygote()
             self.pid = self._zygote.start(scratch, limits)
 
-    @property
-    def sandboxed(self) -> bool:
-        return self._sandboxed is not None
-
     def release(self) -> None:
         """Let a held worker go on; nothing for a worker that was not held."""
         if self._sandboxed is not None:

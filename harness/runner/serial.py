@@ -23,6 +23,7 @@ import contextlib
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator
+from functools import partial
 from itertools import islice
 from typing import Any
 
@@ -78,7 +79,7 @@ class WarmedSerialExecutor:
                     for run in batch:
                         wait_warm(run)
                 run = batch.popleft()
-                yield guarded(run.job, lambda _job, run=run: finish(run))
+                yield guarded(run.job, partial(finish, run))
         except BaseException:  # interrupted, or the caller stopped early: no worker outlives us
             kill_all_workers()
             for run in batch:  # reap the killed workers, remove their scratch folders

@@ -2,15 +2,16 @@
 
 Two rules, applied to the store's runs frame:
 
-- per suite, only the newest ``suite_version`` (versions compare part by part, numerically where
-  a part is a number: "1.10" is newer than "1.9");
-- per submission name, only the newest content hash: the one whose latest run finished last.
-  Older hashes of an edited method folder are "stale" and only listed on the method page.
+- per suite, only the newest ``suite_version``: the one whose latest run finished last. A suite's
+  version is a hash of its file (`harness.suite`), so versions have no order of their own: after
+  a suite file is edited, the version run most recently is the one shown, and results of the
+  older file are left out (they stay in the downloadable runs table);
+- per submission name, only the newest content hash, by the same rule. Older hashes of an
+  edited method folder are "stale" and only listed on the method page.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,16 +46,15 @@ class CurrentResults:
     metadata: dict[str, dict[str, Any]]
 
 
-def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
-    """Sort key for version strings: numeric parts compare as numbers, and after text parts."""
-    parts = [p for p in re.split(r"[.\-+_]", version) if p]
-    return tuple((1, int(p)) if p.isdigit() else (0, p) for p in parts)
-
-
 def newest_suite_versions(runs: pd.DataFrame) -> dict[str, str]:
+    """Per suite, the version whose latest run finished last (ties: the larger version string,
+    so the choice is deterministic)."""
+    latest = runs.groupby(["suite", "suite_version"], sort=True)["finished_at"].max()
     versions: dict[str, str] = {}
-    for suite, group in runs.groupby("suite", sort=True):
-        versions[str(suite)] = max(map(str, group["suite_version"].unique()), key=version_key)
+    for suite, group in latest.reset_index().groupby("suite", sort=True):
+        newest = max(zip(group["finished_at"].astype(str), group["suite_version"].astype(str),
+                         strict=True))
+        versions[str(suite)] = newest[1]
     return versions
 
 

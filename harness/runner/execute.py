@@ -25,6 +25,7 @@ from harness.data.scenario import ScenarioPlan
 from harness.metrics.continual import minimum_accuracy, summarize, worst_case_accuracy
 from harness.runner.process import Worker, wait_worker
 from harness.runner.result import RunResult, RunStatus
+from harness.runner.scratch import run_scratch
 from harness.runner.spec import RunSpec
 from harness.runner.ttr_exchange import WARM_FILE
 from harness.runner.ttr_scoring import TargetWatcher, TTRPlan, score_ttr
@@ -136,8 +137,7 @@ def start(job: RunJob, scratch_root: Path | None = None, *, hold: bool = False) 
     `hold` (time-to-result runs only; `harness.runner.serial`): a sandboxed worker stops once
     warm — interpreter, torch and data loaded, no submission code run — until `finish`.
     """
-    scratch = Path(tempfile.mkdtemp(prefix=f"harness-{job.spec.key[:12]}-", dir=scratch_root))
-    return start_in(job, scratch, hold=hold)
+    return start_in(job, run_scratch(job.spec.key, scratch_root), hold=hold)
 
 
 def start_in(job: RunJob, scratch: Path, *, hold: bool = False) -> StartedRun:

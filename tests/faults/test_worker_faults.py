@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ from harness.runner.sandbox import (
     process_limit_mechanism,
     sandbox_available,
 )
+from harness.runner.scratch import session_folder
 from harness.store import Store
 from harness.submission import load_submission
 from harness.suite import load_suite
@@ -107,7 +107,7 @@ def learner(name: str) -> str:
 
 def kill_victim_when_it_starts(stop: threading.Event, killed: list[int]) -> None:
     """SIGKILL, from outside, the worker that wrote a `victim` file into its scratch."""
-    root = Path(tempfile.gettempdir())
+    root = session_folder()
     while not stop.is_set():
         for marker in root.glob("harness-*/victim"):
             pid = host_pid(marker.parent, int(marker.read_text() or 0))

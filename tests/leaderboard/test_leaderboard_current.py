@@ -1,12 +1,6 @@
 import pandas as pd
 
-from leaderboard.current import is_continual, select_current, version_key
-
-
-def test_versions_compare_numerically_part_by_part():
-    assert version_key("1.10") > version_key("1.9")
-    assert version_key("2") > version_key("1.9.9")
-    assert max(["1.2", "1.10", "1.9"], key=version_key) == "1.10"
+from leaderboard.current import is_continual, newest_suite_versions, select_current
 
 
 def _frame(rows):
@@ -15,15 +9,29 @@ def _frame(rows):
     return pd.DataFrame([dict(zip(columns, row, strict=True)) for row in rows])
 
 
+def test_the_suite_version_run_last_is_current_whatever_its_hash():
+    # Versions are file hashes: the edited file's ("0a…") sorts before the old one's ("f3…").
+    runs = _frame([
+        ("s", "f39c0e11aa02", "class", "evaluate", "ewc", "h", "2025-01-01T10:00:00", "a"),
+        ("s", "f39c0e11aa02", "class", "evaluate", "si", "h", "2025-01-03T10:00:00", "b"),
+        ("s", "0a7d51e2c6b4", "class", "evaluate", "ewc", "h", "2025-01-03T10:00:01", "c"),
+        ("t", "999999999999", "class", "evaluate", "ewc", "h", "2025-01-01T10:00:00", "d"),
+        ("t", "0b0000000000", "class", "evaluate", "ewc", "h", "2025-01-02T10:00:00", "e"),
+    ])
+    assert newest_suite_versions(runs) == {"s": "0a7d51e2c6b4", "t": "0b0000000000"}
+    current = select_current(runs, {"h": ("ewc", {})})
+    assert list(current.runs["run_key"]) == ["c", "e"]
+
+
 def test_only_newest_suite_version_and_newest_hash_are_current():
     runs = _frame([
-        ("s", "1.9", "class", "evaluate", "ewc", "new", "2025-02-01", "a"),
-        ("s", "1.10", "class", "evaluate", "ewc", "new", "2025-02-01", "b"),
-        ("s", "1.10", "class", "evaluate", "ewc", "old", "2025-01-01", "c"),
+        ("s", "old-file", "class", "evaluate", "ewc", "new", "2025-02-01", "a"),
+        ("s", "new-file", "class", "evaluate", "ewc", "new", "2025-02-02", "b"),
+        ("s", "new-file", "class", "evaluate", "ewc", "old", "2025-01-01", "c"),
     ])
     submissions = {"new": ("ewc", {"continual": True}), "old": ("ewc", {})}
     current = select_current(runs, submissions)
-    assert current.suite_versions == {"s": "1.10"}
+    assert current.suite_versions == {"s": "new-file"}
     assert current.hashes == {"ewc": "new"}
     assert list(current.runs["run_key"]) == ["b"]
     assert [s.submission_hash for s in current.stale["ewc"]] == ["old"]

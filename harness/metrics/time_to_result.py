@@ -22,7 +22,9 @@ Scoring, in order:
 3. `median_study_times` per workload: the median over studies, `inf`-aware (the median of
    [1, inf, inf] is inf: a submission must reach the target in most studies).
 4. `apply_heldout_rule`: a submission that misses the target on a workload's held-out variant
-   scores `inf` on the base workload.
+   (does not reach it within the variant's max runtime) scores `inf` on the base workload. The
+   variant's time is not compared with other submissions' (no 4× cut on variants): the rule
+   tests that an algorithm is robust to a change of the workload, not how fast it is there.
 5. `performance_ratios` -> `performance_profile` -> `benchmark_score`: ratios to the fastest
    submission per workload, cut at `max_ratio` (= 4), and the normalized area under the profile.
 

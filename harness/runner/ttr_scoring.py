@@ -77,14 +77,20 @@ def score_ttr(plan: TTRPlan, scratch: Path, worker: dict[str, Any]):
     if outputs.shape != expected:
         return (RunStatus.FAILED, f"worker wrote predictions of shape {outputs.shape}, "
                 f"not {expected}", {}, {})
-    if not np.isfinite(outputs).all():
-        return (RunStatus.FAILED, "the validation metric became non-finite; the training "
-                "algorithm diverged", {}, {})
-    values = metric_series(plan.kind, plan.metric, outputs, plan.eval_labels)
+    # An evaluation with non-finite outputs (the algorithm diverged) has no metric: it never
+    # meets the target, but the evaluations before it still count, as in AlgoPerf, so a run
+    # that met the target and diverged afterwards keeps its time to target.
+    finite = np.isfinite(outputs.reshape(len(times), -1)).all(axis=1)
+    values = metric_series(plan.kind, plan.metric, np.where(finite.reshape(
+        (-1,) + (1,) * (outputs.ndim - 1)), outputs, 0), plan.eval_labels)
+    values = np.where(finite, values, np.nan)
     higher = higher_is_better(plan.kind, plan.metric)
     reached = time_to_target(times, values, plan.target, higher_is_better=higher,
                              max_runtime_s=plan.max_runtime_s)
-    best = float(values.max() if higher else values.min())
+    if not finite.all() and not np.isfinite(reached):
+        return (RunStatus.FAILED, "the validation metric became non-finite; the training "
+                "algorithm diverged", {}, {})
+    best = float(np.nanmax(values) if higher else np.nanmin(values))
     total = worker["submission_time_s"] + worker["eval_time_s"]
     metrics = {
         "time_to_target_s": reached,
@@ -101,9 +107,10 @@ def score_ttr(plan: TTRPlan, scratch: Path, worker: dict[str, Any]):
         metrics["compile_time_s"] = float(worker["compile_time_s"])
     if plan.kind is WorkloadKind.CLASSIFICATION:
         metrics["best_accuracy"] = best
-    trace = {"time_s": times.round(6).tolist(), "step": worker["eval_steps"],
+    shown = int(np.argmin(finite)) if not finite.all() else len(times)  # up to divergence
+    trace = {"time_s": times[:shown].round(6).tolist(), "step": worker["eval_steps"][:shown],
              "metric": plan.metric, "higher_is_better": higher,
-             "value": values.round(6).tolist()}
+             "value": values[:shown].round(6).tolist()}
     if plan.kind is WorkloadKind.CLASSIFICATION:
         trace["accuracy"] = trace["value"]
     curves = {"eval_trace": trace}

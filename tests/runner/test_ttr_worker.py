@@ -146,3 +146,35 @@ def test_the_watcher_stops_at_the_first_met_target_in_the_metrics_direction(tmp_
     watcher = TargetWatcher(loss, losses)
     watcher()
     assert (losses / STOP_FILE).exists() and watcher.read == 3
+
+
+def _scored(tmp_path, plan, rows, times):
+    np.save(tmp_path / "eval_predictions.npy", np.asarray(rows, dtype=float))
+    worker = {"eval_submission_times_s": times, "eval_steps": list(range(len(times))),
+              "submission_time_s": times[-1], "eval_time_s": 1.0, "num_steps": 10,
+              "step_time_median_s": 0.01, "timing_noise": 0.0}
+    return score_ttr(plan, tmp_path, worker)
+
+
+def test_a_run_that_diverges_after_meeting_the_target_keeps_its_time(tmp_path):
+    """AlgoPerf's time to target is that of the first evaluation meeting it; what the run
+    does afterwards, diverging included, does not take it back."""
+    plan = TTRPlan(eval_labels=np.zeros(3), target=2.0, max_runtime_s=60.0,
+                   kind=WorkloadKind.LANGUAGE_MODEL, metric="loss", stop_at_target=False)
+    status, reason, metrics, curves = _scored(
+        tmp_path, plan, [[5.0] * 3, [1.5] * 3, [np.nan] * 3, [np.inf] * 3], [0.1, 20.0, 30.0, 40.0])
+    assert (status.value, reason) == ("ok", "")
+    assert metrics["time_to_target_s"] == 20.0 and metrics["best_metric"] == 1.5
+    assert curves["eval_trace"]["value"] == [5.0, 1.5]  # the trace stops where it diverged
+    assert curves["eval_trace"]["time_s"] == [0.1, 20.0]
+
+    # diverged before meeting it: a failed run, as before
+    status, reason, metrics, _ = _scored(
+        tmp_path, plan, [[5.0] * 3, [np.nan] * 3, [np.nan] * 3], [0.1, 20.0, 30.0])
+    assert status.value == "failed" and "diverged" in reason and metrics == {}
+
+    # classification: a NaN logit row is not an accuracy (argmax of NaN would pick a class)
+    labels = np.array([0, 1, 1, 0])
+    plan = TTRPlan(eval_labels=labels, target=0.75, max_runtime_s=60.0, stop_at_target=False)
+    status, _, metrics, _ = _scored(tmp_path, plan, [[1, 0, 0, 1], [0, 1, 1, 0]], [1.0, 2.0])
+    assert metrics["time_to_target_s"] == 2.0

@@ -7,11 +7,18 @@ Two rules, applied to the store's runs frame:
   a suite file is edited, the version run most recently is the one shown, and results of the
   older file are left out (they stay in the downloadable runs table);
 - per submission name, only the newest content hash, by the same rule. Older hashes of an
-  edited method folder are "stale" and only listed on the method page.
+  edited method folder are "stale" and only listed on the method page;
+- per tuning decision, only the evaluation runs of the configuration it chose. A decision is
+  replaced when the chosen configuration changes (`--trials N`, or `--retry-failed` letting a
+  failed trial win), and the seeds of the configuration chosen before stay in the store under
+  their own run keys: pooling them with the new seeds would mix two configurations in one
+  mean and one test. They are "superseded", left out like stale results.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,12 +79,35 @@ def _hash_history(runs: pd.DataFrame) -> dict[str, list[StaleHash]]:
     return history
 
 
+# The phase of the runs that evaluate each phase's tuning decision (`harness.runner.spec`).
+EVALUATED_BY = {"tune": "evaluate", "legacy-tune": "legacy"}
+
+
+def superseded(runs: pd.DataFrame, decisions: Iterable[Any]) -> pd.Series:
+    """Which runs evaluate a configuration their tuning decision no longer chooses.
+
+    `decisions` are `harness.store.Decision`s (one per suite version, scenario, submission
+    hash and phase); runs without a decision (self-tuning methods) are never superseded.
+    """
+    chosen = {(d.suite, d.suite_version, d.scenario, d.submission, d.submission_hash,
+               EVALUATED_BY.get(d.phase, "")): d.chosen_hparams for d in decisions}
+    if not chosen or runs.empty:
+        return pd.Series(False, index=runs.index)
+    keys = zip(runs["suite"], runs["suite_version"], runs["scenario"], runs["submission"],
+               runs["submission_hash"], runs["phase"], strict=True)
+    flags = [key in chosen and json.loads(hparams) != chosen[key]
+             for key, hparams in zip(keys, runs["hparams"], strict=True)]
+    return pd.Series(flags, index=runs.index)
+
+
 def select_current(
-    runs: pd.DataFrame, submissions: dict[str, tuple[str, dict[str, Any]]]
+    runs: pd.DataFrame, submissions: dict[str, tuple[str, dict[str, Any]]],
+    decisions: Iterable[Any] = (),
 ) -> CurrentResults:
     """Split the store's runs frame into current results and stale hashes.
 
-    `runs` is `Store.runs_frame()`; `submissions` is `Store.submissions()`.
+    `runs` is `Store.runs_frame()`; `submissions` is `Store.submissions()`; `decisions` is
+    `Store.decisions()`.
     """
     versions = newest_suite_versions(runs)
     history = _hash_history(runs)
@@ -85,7 +115,7 @@ def select_current(
     stale = {name: tuple(entries[1:]) for name, entries in history.items()}
     is_current = (runs["suite_version"] == runs["suite"].map(versions)) & (
         runs["submission_hash"] == runs["submission"].map(hashes)
-    )
+    ) & ~superseded(runs, decisions)
     metadata = {
         name: dict(submissions.get(digest, (name, {}))[1]) for name, digest in hashes.items()
     }

@@ -105,9 +105,13 @@ def format_value(value: float | None) -> str:
 
 
 def format_p_value(p: float) -> str:
+    """"p < 0.001", three significant digits below 0.1 ("p = 0.0496": three decimals would
+    print 0.0496 and 0.0504 alike as 0.050, one on each side of α), else three decimals."""
     if not math.isfinite(p):
         return "—"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    if p < 0.001:
+        return "p < 0.001"
+    return f"p = {p:.3g}" if p < 0.1 else f"p = {p:.3f}"
 
 
 def format_duration(seconds: float) -> str:
@@ -135,7 +139,10 @@ def _format_scalar(value: Any) -> str:
 
 
 def _three_digits(value: float) -> str:
-    """Three significant digits, trailing zeros kept ("2.50", "400", "12.0")."""
+    """Three significant digits, trailing zeros kept ("2.50", "400", "12.0"); from 999.5 on
+    (1023 KiB, 999.7 GFLOPs, thousands of PFLOPs) the whole number, never "1.00e+03"."""
+    if abs(value) >= 999.5:
+        return f"{value:.0f}"
     return f"{value:#.3g}".rstrip(".")
 
 

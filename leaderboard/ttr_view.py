@@ -15,6 +15,7 @@ with a handful of studies the intervals are coarse, and the page says so rather 
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ import pandas as pd
 
 from harness.metrics.time_to_result import DEFAULT_MAX_RATIO, performance_ratios
 from harness.stats import dumps
+from harness.store import hardware_class as _hardware_class
 from leaderboard.figures import PlotSpec
 from leaderboard.paths import benchmark_slug, slugify, suite_href
 from leaderboard.settings import StatSettings
@@ -39,6 +41,8 @@ from leaderboard.ttr_results import (
 )
 
 TTR_REFERENCE = "nadamw"
+# The class of a run that recorded no hardware (its worker never reported).
+NO_HARDWARE = _hardware_class({})
 """The baseline speedups are measured against (AlgoPerf's NAdamW baseline)."""
 
 
@@ -148,7 +152,9 @@ def ttr_suite_view(
     suite: str, version: str, runs: pd.DataFrame, curves: Mapping[str, Any],
     method_hrefs: Mapping[str, str], settings: StatSettings,
 ) -> TTRSuiteView:
-    """The page of one time-to-result suite from its current runs."""
+    """The page of one time-to-result suite from its current runs (of one hardware class:
+    `one_hardware_class`)."""
+    runs, left_out = one_hardware_class(runs)
     workloads, known = workload_layout(suite, version, list(map(str, runs["scenario"].unique())))
     data = ttr_data(runs, workloads, known)
     reference = TTR_REFERENCE if TTR_REFERENCE in data.methods else None
@@ -165,7 +171,7 @@ def ttr_suite_view(
     rows = _rows(data, stats, method_hrefs, reference)
     return TTRSuiteView(
         name=suite, version=version, href=suite_href(suite), slug=slug, columns=columns,
-        rows=rows, reference=reference, notes=_notes(runs, data, reference),
+        rows=rows, reference=reference, notes=_notes(runs, left_out, data, reference),
         studies_text=_studies_text(data), num_methods=len(data.methods), num_runs=len(runs),
         csv_href=f"data/{slug}-time-to-result.csv", json_href=f"data/{slug}-time-to-result.json",
         tex_href=f"data/{slug}-time-to-result.tex",
@@ -241,13 +247,46 @@ def _studies_text(data: TTRData) -> str:
     return f"{low} stud{'y' if high == 1 else 'ies'}" if low == high else f"{low}–{high} studies"
 
 
-def _notes(runs: pd.DataFrame, data: TTRData, reference: str | None) -> tuple[str, ...]:
+def one_hardware_class(runs: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The runs of the hardware class with the most runs, and the run count of each class left
+    out. Times are only comparable on one class (DESIGN §5; `harness evaluate` refuses to score
+    a mix), so a page never ranks across classes. Runs that recorded no hardware (a worker that
+    never started: a miss wherever it would have run) stay with the scored class."""
+    labels = runs["hardware_class"].astype(str)
+    known = labels != NO_HARDWARE
+    counts = Counter(labels[known])
+    if len(counts) <= 1:
+        return runs, {}
+    scored = max(counts, key=lambda c: (counts[c], c))  # ties: by name, deterministic
+    return (runs[~known | (labels == scored)],
+            {c: n for c, n in counts.most_common() if c != scored})
+
+
+def hardware_label(hardware_class: str) -> str:
+    """A stored class (`harness.store.hardware_class`, JSON) as "CPU model" or "GPU model × n"."""
+    try:
+        fields = json.loads(hardware_class)
+    except ValueError:
+        return hardware_class
+    if not isinstance(fields, dict):
+        return hardware_class
+    if fields.get("gpu_model"):
+        return f"{fields['gpu_model']} × {fields.get('gpu_count') or 1}"
+    return str(fields.get("cpu_model") or "unknown hardware")
+
+
+def _notes(runs: pd.DataFrame, left_out: Mapping[str, int], data: TTRData,
+           reference: str | None) -> tuple[str, ...]:
     notes = []
-    classes = Counter(map(str, runs["hardware_class"]))
-    if len(classes) > 1:
-        listed = ", ".join(f"{name} ({n} runs)" for name, n in classes.most_common())
-        notes.append(f"These times mix {len(classes)} hardware classes ({listed}): times are "
-                     "only comparable on one class; treat the ranking with care.")
+    if left_out:
+        labels = runs["hardware_class"].astype(str)
+        scored = next(iter(set(labels[labels != NO_HARDWARE])))
+        listed = ", ".join(f"{hardware_label(c)} ({n} run{'s' * (n != 1)})"
+                           for c, n in left_out.items())
+        notes.append(f"Scored on one hardware class, {hardware_label(scored)} "
+                     f"({len(runs)} runs); left out: {listed}. Times are only comparable on "
+                     "one hardware class; score the others separately (`harness evaluate` on "
+                     "that machine, with its own store).")
     if not data.layout_known:
         notes.append("The suite file of this version was not found, so targets and held-out "
                      "variants are unknown: every workload is scored as a base workload.")

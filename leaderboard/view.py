@@ -158,9 +158,10 @@ def build_site_view(
 ) -> SiteView:
     """Compute the whole site from `store`. `built_at` is the build time stamp to show."""
     settings = settings or StatSettings()
-    current = select_current(store.runs_frame(), store.submissions())
+    all_decisions = store.decisions()
+    current = select_current(store.runs_frame(), store.submissions(), all_decisions)
     decisions = [
-        d for d in store.decisions()
+        d for d in all_decisions
         if current.suite_versions.get(d.suite) == d.suite_version
         and current.hashes.get(d.submission) == d.submission_hash
     ]

@@ -150,6 +150,9 @@ def test_flops_and_bytes_are_written_in_their_units():
     assert format_bytes(3 * 2**20) == "3.00 MiB"
     assert format_bytes(1.5 * 2**30) == "1.50 GiB"
     assert format_bytes(512) == "512 B"
+    # the top of a unit: never scientific notation
+    assert format_bytes(1023 * 1024) == "1023 KiB" and format_flops(999.7e9) == "1000 GFLOPs"
+    assert format_flops(5.1e18) == "5100 PFLOPs" and format_bytes(999.4 * 2**20) == "999 MiB"
     assert format_flops(None) == format_bytes(math.nan) == "—"
 
 

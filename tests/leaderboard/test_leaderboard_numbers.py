@@ -38,7 +38,9 @@ def test_small_formatters():
     assert format_duration(192) == "3.2 min"
     assert format_duration(5400) == "1.5 h"
     assert format_p_value(0.0001) == "p < 0.001"
-    assert format_p_value(0.0421) == "p = 0.042"
+    assert format_p_value(0.0421) == "p = 0.0421"
+    assert (format_p_value(0.0496), format_p_value(0.0504)) == ("p = 0.0496", "p = 0.0504")
+    assert format_p_value(0.4213) == "p = 0.421"
     assert format_hparams({"wd": 0.0005, "lr": 0.01, "use_bn": True}) == (
         "lr=0.01, use_bn=True, wd=0.0005"
     )

@@ -244,3 +244,25 @@ def test_latex_marks_a_miss_and_a_ratio_beyond_the_cap():
     assert rows["b"][5] == r"2.00 s, n=1 (1.00$\times$)"
     assert rows["c"][5] == r"9.00 s, n=1 ($>$4$\times$)"  # 4.5 times the fastest
     assert rows["a"][5] == "not reached (n=1)"
+
+
+def test_a_page_scores_one_hardware_class_and_names_the_runs_left_out():
+    """Times are only comparable on one hardware class: a GPU run must not outrank CPU runs.
+    A run that recorded no hardware (its worker never started) stays a miss where scored."""
+    from harness.store import hardware_class
+    from leaderboard.settings import StatSettings
+    from leaderboard.ttr_view import ttr_suite_view
+
+    cpu = hardware_class({"cpu_model": "Xeon"})
+    gpu = hardware_class({"gpu_model": "H100", "gpu_count": 1, "cpu_model": "EPYC"})
+    frame = _frame([("a", "w", 0, "ok", 5.0), ("a", "w", 1, "ok", 6.0),
+                    ("b", "w", 0, "ok", 8.0), ("c", "w", 0, "failed", math.inf),
+                    ("gpu-opt", "w", 0, "ok", 0.5)]).assign(
+        hardware_class=[cpu, cpu, cpu, hardware_class({}), gpu],
+        run_key=[f"k{i}" for i in range(5)], trial=0)
+    view = ttr_suite_view("s", "1", frame, {}, {m: f"{m}.html" for m in ("a", "b", "c")},
+                          StatSettings(bootstrap_reps=20))
+    assert [r.method for r in view.rows] == ["a", "b", "c"]
+    assert view.rows[0].is_best and "not reached" in view.rows[2].cells[0].text
+    [note] = [n for n in view.notes if "hardware class" in n]
+    assert "Scored on one hardware class, Xeon (4 runs); left out: H100 × 1 (1 run)" in note

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from harness.runner.spec import Phase
@@ -20,6 +21,7 @@ from leaderboard.numbers import format_duration, format_hparams, format_value
 from leaderboard.paths import benchmark_href, protocol_gap_slug, suite_href
 from leaderboard.protocol_gap import LEGACY_DECISION_PHASE
 from leaderboard.settings import StatSettings, metric_label, scenario_label, scenario_sort_key
+from leaderboard.ttr_results import TTR_METRIC
 
 # Metadata keys shown in this order first; others follow alphabetically.
 _METADATA_ORDER = ("authors", "license", "api", "ruleset", "suites", "continual")
@@ -77,6 +79,9 @@ class MethodBenchmark:
     legacy_hparams_text: str = ""  # "" without legacy test-set tuning
     legacy_decision_text: str = ""
     gap_href: str = ""
+    trials_heading: str = "Tuning trials"
+    chosen_badge: str = "chosen"
+    seeded: bool = True  # False: time-to-result runs are all trials, none is a seed
 
 
 @dataclass(frozen=True)
@@ -101,16 +106,17 @@ class MethodView:
 
 def method_views(
     current: CurrentResults, decisions: list[Decision], method_hrefs: Mapping[str, str],
-    settings: StatSettings,
+    settings: StatSettings, timed: frozenset[str] = frozenset(),
 ) -> tuple[MethodView, ...]:
     """One view per submission name with current results, by name.
 
-    `decisions` are the tuning decisions of the current suite versions and hashes.
+    `decisions` are the tuning decisions of the current suite versions and hashes; `timed`
+    names the time-to-result suites, whose runs are trials of studies, not seeds.
     """
     return tuple(
         _method_view(
             name, current, [d for d in decisions if d.submission == name], method_hrefs[name],
-            settings,
+            settings, timed,
         )
         for name in sorted(current.hashes)
     )
@@ -118,15 +124,27 @@ def method_views(
 
 def _method_view(
     name: str, current: CurrentResults, decisions: list[Decision], href: str,
-    settings: StatSettings,
+    settings: StatSettings, timed: frozenset[str],
 ) -> MethodView:
     runs = current.runs[current.runs["submission"] == name]
     metadata = current.metadata.get(name, {})
     url = str(metadata.get("url", ""))
+    # A decision names its trials; they may live in another scenario than the one it decides
+    # (a stream suite tunes on its dev stream and evaluates on its test stream).
+    claimed = {key for d in decisions for key in d.trial_keys}
     benchmarks = []
     for (suite, scenario), group in runs.groupby(["suite", "scenario"], sort=False):
         by_phase = {d.phase: d for d in decisions if d.suite == suite and d.scenario == scenario}
-        benchmarks.append(_method_benchmark(group, by_phase.get("tune"), settings,
+        if suite in timed:
+            benchmarks.append(_ttr_benchmark(group))
+            continue
+        if group["run_key"].isin(claimed).all() and not by_phase:
+            continue  # only the trials of a decision shown with its own scenario
+        decision = by_phase.get("tune")
+        if decision is not None:
+            trials = runs[runs["run_key"].isin(decision.trial_keys)]
+            group = pd.concat([group[group["phase"] != "tune"], trials])
+        benchmarks.append(_method_benchmark(group, decision, settings,
                                             legacy=by_phase.get(LEGACY_DECISION_PHASE)))
     benchmarks.sort(key=lambda b: (b.suite, scenario_sort_key(b.scenario)))
     return MethodView(
@@ -198,6 +216,45 @@ def _method_benchmark(
             )
             for r in _records(failed, "phase", "trial", "seed", "reason")
         ),
+    )
+
+
+def _ttr_benchmark(runs: pd.DataFrame) -> MethodBenchmark:
+    """One workload of a time-to-result suite: every trial of every study with its time to
+    target; the fastest trial of each study (the one scored) is marked."""
+    suite, workload = str(runs["suite"].iloc[0]), str(runs["scenario"].iloc[0])
+    runs = runs.sort_values(["study", "trial"])
+    times = runs.get(f"metric.{TTR_METRIC}", pd.Series(float("nan"), index=runs.index))
+    times = times.where(runs["status"] == "ok").fillna(float("inf")).astype(float)
+    fastest = {study: str(runs.loc[times[runs["study"] == study].idxmin(), "run_key"])
+               for study in runs["study"].unique() if np.isfinite(times[runs["study"] == study]
+                                                                   .min())}
+    num_studies, num_trials = runs["study"].nunique(), runs.groupby("study").size().max()
+    trials = tuple(
+        TrialView(
+            trial=int(r["trial"]), study=int(r["study"]),
+            hparams_text=format_hparams(json.loads(r["hparams"])),
+            score_text=format_value(t) if np.isfinite(t) else "not reached",
+            status=str(r["status"]), reason=str(r["reason"]),
+            wall_time_text=format_duration(float(r["wall_time_s"])),
+            chosen=fastest.get(r["study"]) == r["run_key"],
+        )
+        for r, t in zip(_records(runs, *_TRIAL_COLUMNS), times, strict=True)
+    )
+    failed = runs[runs["status"] != "ok"]
+    return MethodBenchmark(
+        suite=suite, suite_version=str(runs["suite_version"].iloc[0]), scenario=workload,
+        title=f"{suite} · {workload}", table_href=benchmark_href(suite, workload),
+        chosen_hparams_text="— (each study's fastest trial counts)",
+        decision_text=(f"external tuning: {num_studies} stud{'y' if num_studies == 1 else 'ies'}"
+                       f" × {num_trials} trials sampled from the search space; per study the "
+                       "trial with the least time to target (marked), then the median over "
+                       "studies"),
+        score_label=metric_label(TTR_METRIC), trials=trials, metric_labels=(), seeds=(),
+        failed=tuple(FailedRun("time-to-result", f"study {r['study']} trial {r['trial']}",
+                               str(r["reason"]) or "no reason recorded")
+                     for r in _records(failed, "study", "trial", "reason")),
+        trials_heading="Trials", chosen_badge="fastest of its study", seeded=False,
     )
 
 

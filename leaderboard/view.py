@@ -187,7 +187,7 @@ def build_site_view(
         for s in sorted(timed)
     )
     stamp = BuildStamp(__version__, built_at, release or "unreleased")
-    methods = method_views(current, decisions, hrefs, settings)
+    methods = method_views(current, decisions, hrefs, settings, frozenset(timed))
     across = cross_view(
         current.runs[~current.runs["suite"].isin(timed | streams)], current, hrefs, settings,
         scope="all benchmarks", slug="across-all",

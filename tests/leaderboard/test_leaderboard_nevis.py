@@ -216,3 +216,38 @@ def test_task_error_figures_draw_each_methods_error_per_task(site, parse_svg, re
         assert {g.get("data-method") for g in root.iter("g")} == set(expected)
     (zero,) = root.findall(".//line[@class='zero']")  # the accumulation's zero line
     assert value_at(float(zero.get("y1"))) == pytest.approx(0.0, abs=1e-4)
+
+
+def test_a_method_page_shows_dev_stream_trials_with_the_test_stream_decision(tmp_path):
+    """A stream suite tunes on its dev stream and decides for its test stream: the page shows
+    the trials, their tuning score and the chosen one under the test stream, linked to its
+    table, and no separate dev-stream section (the suite page has no dev-stream table)."""
+    from harness.store import Decision
+    from leaderboard.paths import benchmark_slug
+
+    with Store(tmp_path / "harness.db") as store:
+        store.write_submission("search", "search-hash", {"name": "search", "continual": True})
+        trials = []
+        for trial, (lr, error) in enumerate([(0.1, 0.45), (0.01, 0.3)]):
+            spec = RunSpec(suite=SUITE, suite_version="v1", scenario="dev-stream",
+                           phase=Phase.TUNE, submission="search", submission_hash="search-hash",
+                           hparams={"lr": lr}, seed=0, trial=trial)
+            trials.append(RunResult(spec=spec, status=RunStatus.OK,
+                                    metrics={"avg_error": error}, wall_time_s=3.0,
+                                    finished_at="2025-03-01T11:00:00+00:00"))
+            store.write_run(trials[-1])
+        store.write_decision(Decision(
+            suite=SUITE, suite_version="v1", scenario=STREAM, submission="search",
+            submission_hash="search-hash", chosen_hparams=CHOSEN,
+            chosen_run_key=trials[1].spec.key, metric_name="avg_error", metric_value=0.3,
+            trial_keys=tuple(t.spec.key for t in trials)))
+        for seed in (0, 1):
+            store.write_run(_run("search", seed))
+    page = (build_site(tmp_path / "harness.db", tmp_path / "site").parent
+            / "methods/search.html").read_text()
+    assert "dev-stream" not in page and page.count('class="method-benchmark"') == 1
+    assert f'#{benchmark_slug(SUITE, STREAM)}"' in page
+    assert "Tuning trials (2)" in page and "Evaluation seeds (2)" in page
+    assert re.search(r'<tr class="chosen[^>]*>\s*<td class="num">1 <span class="badge chosen">'
+                     r'chosen</span>', page)
+    assert "<td class=\"num\">0.3</td>" in page and "no tuning decision stored" not in page

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -266,3 +267,17 @@ def test_a_page_scores_one_hardware_class_and_names_the_runs_left_out():
     assert view.rows[0].is_best and "not reached" in view.rows[2].cells[0].text
     [note] = [n for n in view.notes if "hardware class" in n]
     assert "Scored on one hardware class, Xeon (4 runs); left out: H100 × 1 (1 run)" in note
+
+
+def test_a_method_page_lists_every_trial_of_every_study_with_its_time(release_tree):
+    """Time-to-result runs are trials of studies, none a seed: each workload lists them with
+    hyperparameters and time to target, and marks each study's fastest trial (the scored one:
+    nadamw on w-cnn, `conftest.TTR_TIMES`: 4.0 in study 0, 4.4 in study 1)."""
+    page = (release_tree.root / "releases/v2/methods/nadamw.html").read_text()
+    [cnn] = [s for s in page.split('<section class="method-benchmark">')[1:] if "w-cnn" in s]
+    assert "Trials (4)" in cnn and "Evaluation seeds" not in cnn
+    assert "Tuning trials" not in cnn and "no tuning decision stored" not in cnn
+    marked = re.findall(r'<tr class="chosen[^"]*">\s*<td class="num">(\d) <span class="badge '
+                        r'chosen">fastest of its study</span></td>\s*<td class="num">(\d)</td>'
+                        r'\s*<td><code>[^<]*</code></td>\s*<td class="num">([^<]*)</td>', cnn)
+    assert sorted((study, time) for _, study, time in marked) == [("0", "4"), ("1", "4.4")]

@@ -1,15 +1,24 @@
-"""Results bundles: moving runs between machines as JSONL with checksums (DESIGN §8).
+"""Results bundles: moving results between machines as JSONL with checksums (DESIGN §8).
 
-Line 1 is a header (`format`, `schema_version`, `harness_version`, `runs`); each further line is
-one run (identity, status, metrics, curves, timing, hardware) with the sha256 of its canonical
-JSON. Importing verifies every checksum and the run count before writing anything, then inserts
-only runs whose key is not stored yet, so importing the same bundle twice changes nothing.
+Line 1 is a header (`format`, `schema_version`, `harness_version` and the counts `runs`,
+`decisions`, `submissions`); each further line is one record with the sha256 of its canonical
+JSON: a run (identity, status, metrics, curves, timing, hardware), a tuning decision (which
+configuration the protocol chose, so a restored store evaluates and shows the same one), or a
+submission version (name, hash, submission.toml metadata: "not continual" reference methods
+stay references). Importing verifies every checksum and count before writing anything, then
+inserts what is new, so importing the same bundle twice changes nothing. Bundles written
+before decisions and submissions were exported (no counts in the header) import their runs.
+
+JSON has no infinity, and a time-to-result run that misses its target stores `inf`: a
+non-finite number is written as ``{"nonfinite": "inf"}`` (or "-inf", "nan") and read back.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +26,7 @@ from harness import __version__
 from harness.errors import UserError
 from harness.runner.result import RunResult, RunStatus
 from harness.runner.spec import RunSpec, canonical_json
-from harness.store import SCHEMA_VERSION, Store
+from harness.store import SCHEMA_VERSION, Decision, Store
 
 FORMAT = "harness-results"
 
@@ -69,22 +78,64 @@ def record_to_run(record: dict[str, Any]) -> RunResult:
     return RunResult(spec=spec, status=RunStatus(record["status"]), **fields)
 
 
+_KINDS = ("run", "decision", "submission")
+_NONFINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+
+
+def _encode(value: Any) -> Any:
+    """`value` with every non-finite float replaced by ``{"nonfinite": "inf"}`` etc."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"nonfinite": "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")}
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if len(value) == 1 and value.get("nonfinite") in _NONFINITE:
+            return _NONFINITE[value["nonfinite"]]
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
 def export_bundle(store: Store, path: Path) -> int:
-    """Write every stored run to `path` (atomically); return the number of runs."""
-    records = [run_to_record(r) for r in store.iter_runs()]
-    lines = [canonical_json({"format": FORMAT, "schema_version": SCHEMA_VERSION,
-                             "harness_version": __version__, "runs": len(records)})]
-    for record in records:
-        body = canonical_json(record)
-        lines.append(canonical_json({"run": record,
-                                     "sha256": hashlib.sha256(body.encode()).hexdigest()}))
+    """Write every stored run, decision and submission version to `path` (atomically);
+    return the number of runs."""
+    records = {
+        "run": [run_to_record(r) for r in store.iter_runs()],
+        "decision": [dataclasses.asdict(d) for d in store.decisions()],
+        "submission": [dict(zip(("name", "submission_hash", "metadata", "first_seen"), row,
+                                strict=True)) for row in store.submission_records()],
+    }
+    header = {"format": FORMAT, "schema_version": SCHEMA_VERSION,
+              "harness_version": __version__}
+    lines = [canonical_json(header | {f"{kind}s": len(records[kind]) for kind in _KINDS})]
+    for kind in _KINDS:
+        for record in records[kind]:
+            encoded = _encode(record)
+            digest = hashlib.sha256(canonical_json(encoded).encode()).hexdigest()
+            lines.append(canonical_json({kind: encoded, "sha256": digest}))
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    try:
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    except IsADirectoryError:
+        raise UserError(f"cannot write the bundle: {tmp} is a folder; pass --out FILE") from None
+    except FileNotFoundError:
+        raise UserError(f"cannot write the bundle: the folder {path.parent} does not "
+                        "exist") from None
+    if path.is_dir():
+        tmp.unlink()
+        raise UserError(f"cannot write the bundle: {path} is a folder; pass --out FILE")
     tmp.replace(path)
-    return len(records)
+    return len(records["run"])
 
 
-def read_bundle(path: Path) -> list[RunResult]:
+def read_bundle(path: Path) -> Bundle:
     """Parse and verify a bundle; any damage raises UserError naming the line."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -93,28 +144,74 @@ def read_bundle(path: Path) -> list[RunResult]:
     header = _parse_line(path, 1, lines[0] if lines else "")
     if header.get("format") != FORMAT:
         raise UserError(f"{path}: not a harness results bundle (no '{FORMAT}' header)")
-    if header.get("schema_version", 0) > SCHEMA_VERSION:
-        raise UserError(f"{path}: written by a newer harness (schema "
-                        f"{header['schema_version']}); upgrade harness to import it")
-    runs = []
+    version = header.get("schema_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise UserError(f"{path}:1: the header's schema_version must be a whole number")
+    if version > SCHEMA_VERSION:
+        raise UserError(f"{path}: written by a newer harness (schema {version}); upgrade "
+                        "harness to import it")
+    found: dict[str, list] = {kind: [] for kind in _KINDS}
     for number, line in enumerate(lines[1:], start=2):
         entry = _parse_line(path, number, line)
-        record = entry.get("run")
+        kind = next((k for k in _KINDS if k in entry), "run")
+        record = entry.get(kind)
         try:
             digest = hashlib.sha256(canonical_json(record).encode()).hexdigest()
-        except ValueError:  # NaN or infinity: no record the harness writes holds one
+        except ValueError:  # a raw NaN or infinity: the harness writes them encoded
             digest = None
         if digest is None or digest != entry.get("sha256"):
             raise UserError(f"{path}:{number}: checksum mismatch: the bundle was modified or "
                             "damaged; re-export it from the source store")
         try:
-            runs.append(record_to_run(record))
+            found[kind].append(_READERS[kind](_decode(record)))
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
-            raise UserError(f"{path}:{number}: malformed run record: {exc}") from exc
-    if len(runs) != header.get("runs"):
-        raise UserError(f"{path}: bundle is truncated: header says {header.get('runs')} runs, "
-                        f"found {len(runs)}; re-export it")
-    return runs
+            raise UserError(f"{path}:{number}: malformed {kind} record: {exc}") from exc
+    for kind in _KINDS:
+        expected = header.get(f"{kind}s", 0 if kind != "run" else None)
+        if len(found[kind]) != expected:
+            raise UserError(f"{path}: bundle is truncated: header says {expected} {kind}s, "
+                            f"found {len(found[kind])}; re-export it")
+    return Bundle(found["run"], found["decision"], found["submission"])
+
+
+@dataclasses.dataclass(frozen=True)
+class Bundle:
+    """What a verified bundle holds (see the module docstring)."""
+
+    runs: list[RunResult]
+    decisions: list[Decision]
+    submissions: list[tuple[str, str, dict[str, Any], str]]
+
+
+def _record_to_decision(record: dict[str, Any]) -> Decision:
+    texts = ("suite", "suite_version", "scenario", "submission", "submission_hash",
+             "chosen_run_key", "metric_name", "decided_at", "phase")
+    if not isinstance(record, dict) or not all(isinstance(record[k], str) for k in texts):
+        raise TypeError(f"fields {', '.join(texts)} must be strings")
+    if not isinstance(record["chosen_hparams"], dict):
+        raise TypeError("chosen_hparams must be an object")
+    value = record["metric_value"]
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise TypeError("metric_value must be a number")
+    keys = record["trial_keys"]
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise TypeError("trial_keys must be a list of strings")
+    return Decision(**{k: record[k] for k in texts}, chosen_hparams=record["chosen_hparams"],
+                    metric_value=float(value), trial_keys=tuple(keys))
+
+
+def _record_to_submission(record: dict[str, Any]) -> tuple[str, str, dict[str, Any], str]:
+    fields = ("name", "submission_hash", "metadata", "first_seen")
+    row = tuple(record[k] for k in fields)
+    if not (isinstance(row[0], str) and isinstance(row[1], str) and isinstance(row[2], dict)
+            and isinstance(row[3], str)):
+        raise TypeError("name, submission_hash and first_seen must be strings, metadata an "
+                        "object")
+    return row  # type: ignore[return-value]
+
+
+_READERS = {"run": record_to_run, "decision": _record_to_decision,
+            "submission": _record_to_submission}
 
 
 def _parse_line(path: Path, number: int, line: str) -> dict[str, Any]:
@@ -129,7 +226,8 @@ def _parse_line(path: Path, number: int, line: str) -> dict[str, Any]:
 
 
 def import_bundle(store: Store, path: Path) -> tuple[int, int]:
-    """Verify the bundle, then insert its new runs; return (new, already present)."""
-    runs = read_bundle(path)
-    new = store.import_results(runs)
-    return new, len(runs) - new
+    """Verify the bundle, then insert what is new; return runs (new, already present)."""
+    bundle = read_bundle(path)
+    new = store.import_results(bundle.runs, decisions=bundle.decisions,
+                               submissions=bundle.submissions)
+    return new, len(bundle.runs) - new

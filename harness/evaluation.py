@@ -26,7 +26,7 @@ from harness.runner.result import RunResult, RunStatus
 from harness.runner.sandbox import ResourceLimits
 from harness.runner.spec import Phase, RunSpec
 from harness.store import Decision, Store
-from harness.submission import Submission
+from harness.submission import Submission, check_unique_names
 from harness.suite import ScenarioData, Suite
 
 
@@ -94,6 +94,7 @@ def evaluate(suite: Suite, submissions: Sequence[Submission], store: Store,
              options: EvaluateOptions = EvaluateOptions(), *, cache: DatasetCache | None = None,
              reporter: Reporter | None = None) -> EvaluationReport:
     """Run the whole protocol for `submissions` on `suite`, storing every run."""
+    check_unique_names(submissions)
     cache = cache or DatasetCache()
     reporter = reporter or Reporter()
     benchmarks = _prepare(suite, cache)  # fails on a missing dataset before any run starts

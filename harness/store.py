@@ -174,7 +174,14 @@ class Store:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder of results store {self.path}: "
+                             f"{exc.strerror or exc}; pass --store PATH in a folder you can "
+                             "write") from None
+        if self.path.is_dir():
+            raise StoreError(f"results store {self.path} is a folder; pass --store FILE")
         try:
             self._db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -277,17 +284,31 @@ class Store:
     @_guarded
     def write_decision(self, decision: Decision) -> None:
         with self._transaction() as db:
-            db.execute(
-                f"INSERT OR REPLACE INTO decisions ({', '.join(_DECISION_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * len(_DECISION_COLUMNS))})",
-                (
-                    decision.suite, decision.suite_version, decision.scenario,
-                    decision.submission, decision.submission_hash, decision.phase,
-                    canonical_json(decision.chosen_hparams), decision.chosen_run_key,
-                    decision.metric_name, decision.metric_value,
-                    canonical_json(list(decision.trial_keys)), decision.decided_at or utc_now(),
-                ),
-            )
+            self._insert_decision(db, decision)
+
+    def _insert_decision(self, db: sqlite3.Connection, decision: Decision) -> None:
+        db.execute(
+            f"INSERT OR REPLACE INTO decisions ({', '.join(_DECISION_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(_DECISION_COLUMNS))})",
+            (
+                decision.suite, decision.suite_version, decision.scenario,
+                decision.submission, decision.submission_hash, decision.phase,
+                canonical_json(decision.chosen_hparams), decision.chosen_run_key,
+                decision.metric_name, decision.metric_value,
+                canonical_json(list(decision.trial_keys)), decision.decided_at or utc_now(),
+            ),
+        )
+
+    def _import_decision(self, db: sqlite3.Connection, decision: Decision) -> None:
+        """Keep the later of the stored and the imported decision of one protocol step."""
+        row = db.execute(
+            "SELECT decided_at FROM decisions WHERE suite = ? AND suite_version = ? AND "
+            "scenario = ? AND submission_hash = ? AND phase = ?",
+            (decision.suite, decision.suite_version, decision.scenario,
+             decision.submission_hash, decision.phase),
+        ).fetchone()
+        if row is None or decision.decided_at > row[0]:
+            self._insert_decision(db, decision)
 
     @_guarded
     def write_submission(self, name: str, submission_hash: str, metadata: dict[str, Any]) -> None:
@@ -397,7 +418,28 @@ class Store:
         ]
 
     @_guarded
-    def import_results(self, results: Iterable[RunResult]) -> int:
-        """Insert runs whose keys are not stored yet (idempotent); return how many were new."""
+    def import_results(
+        self, results: Iterable[RunResult], *, decisions: Iterable[Decision] = (),
+        submissions: Iterable[tuple[str, str, dict[str, Any], str]] = (),
+    ) -> int:
+        """Insert runs whose keys are not stored yet, in one transaction with the tuning
+        decisions (the later of two for one protocol step wins) and the submission versions
+        (name, hash, metadata, first seen; kept once per hash). Idempotent; returns how many
+        runs were new."""
         with self._transaction() as db:
-            return sum(self._insert_run(db, r, replace=False) for r in results)
+            new = sum(self._insert_run(db, r, replace=False) for r in results)
+            for decision in decisions:
+                self._import_decision(db, decision)
+            db.executemany(
+                "INSERT OR IGNORE INTO submissions VALUES (?, ?, ?, ?)",
+                [(digest, name, canonical_json(meta), seen)
+                 for name, digest, meta, seen in submissions],
+            )
+            return new
+
+    @_guarded
+    def submission_records(self) -> list[tuple[str, str, dict[str, Any], str]]:
+        """Every submission version as (name, hash, metadata, first seen), for export."""
+        rows = self._db.execute("SELECT name, submission_hash, metadata, first_seen FROM "
+                                "submissions ORDER BY submission_hash").fetchall()
+        return [(name, digest, json.loads(meta), seen) for name, digest, meta, seen in rows]

@@ -39,6 +39,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,19 @@ class Submission:
         if api is not None and api is not self.meta.api:
             return False
         return "*" in self.meta.suites or suite_name in self.meta.suites
+
+
+def check_unique_names(submissions: Sequence[Submission]) -> None:
+    """Refuse two folders with one method name: results are keyed by the name (and content
+    hash), so they would share run keys and tuning decisions — typically a copied baseline
+    not renamed yet."""
+    folders: dict[str, list[str]] = {}
+    for sub in submissions:
+        folders.setdefault(sub.meta.name, []).append(str(sub.path))
+    for name, paths in folders.items():
+        if len(paths) > 1:
+            raise UserError(f"method folders {' and '.join(paths)} are both named {name!r}; "
+                            "give each its own name in its submission.toml")
 
 
 def content_hash(folder: Path) -> str:

@@ -24,7 +24,7 @@ from harness.runner.local import threads_per_job
 from harness.runner.serial import one_at_a_time
 from harness.runner.spec import Phase, RunSpec
 from harness.store import Store
-from harness.submission import Submission
+from harness.submission import Submission, check_unique_names
 from harness.ttr_data import Prepared, prepare
 from harness.ttr_suite import TTRSuite
 
@@ -56,6 +56,7 @@ def evaluate_ttr(suite: TTRSuite, submissions: list[Submission], store: Store,
                  options: EvaluateOptions | None = None, *,
                  cache: DatasetCache | None = None,
                  reporter: Reporter | None = None) -> EvaluationReport:
+    check_unique_names(submissions)
     cache = cache or DatasetCache()
     options = options or EvaluateOptions()
     prepared = {w.name: prepare(w, cache) for w in suite.workloads}  # fails before any run

@@ -1,4 +1,6 @@
+import dataclasses
 import json
+import math
 
 import pytest
 
@@ -6,7 +8,7 @@ from harness.bundle import export_bundle, import_bundle, read_bundle
 from harness.cli import main
 from harness.errors import UserError
 from harness.runner.result import RunStatus
-from harness.store import Store
+from harness.store import Decision, Store
 from tests.test_store import make_result
 
 
@@ -68,3 +70,87 @@ def test_results_cli_lists_exports_and_imports(tmp_path, source, capsys):
     assert "imported 3 new run(s)" in capsys.readouterr().out
     assert main(["results", "list", "--store", str(tmp_path / "missing.db")]) == 2
     assert "run `harness evaluate` first" in capsys.readouterr().err
+
+
+def test_a_missed_target_exports_and_imports_as_infinity(tmp_path, source):
+    """A time-to-result run that misses its target stores time_to_target_s = inf, which JSON
+    cannot write: the export used to fail with a traceback."""
+    missed = make_result(seed=3, acc=0.5)
+    missed = dataclasses.replace(missed, metrics={**missed.metrics, "time_to_target_s": math.inf,
+                                                  "perplexity": -math.inf})
+    source.write_run(missed)
+    bundle = tmp_path / "b.jsonl"
+    assert export_bundle(source, bundle) == 4
+    assert "Infinity" not in bundle.read_text() and "NaN" not in bundle.read_text()
+    with Store(tmp_path / "target.db") as target:
+        assert import_bundle(target, bundle) == (4, 0)
+        back = target.get_run(missed.spec.key)
+    assert back.metrics["time_to_target_s"] == math.inf
+    assert back.metrics["perplexity"] == -math.inf
+
+
+def test_decisions_and_submissions_travel_with_the_runs(tmp_path, source):
+    """A restored store must show the same leaderboard: which configuration tuning chose, and
+    which methods are references ("not continual"), live outside the runs."""
+    chosen = make_result(seed=0, acc=0.25)
+    decision = Decision(
+        suite=chosen.spec.suite, suite_version=chosen.spec.suite_version,
+        scenario=chosen.spec.scenario, submission=chosen.spec.submission,
+        submission_hash=chosen.spec.submission_hash, chosen_hparams={"lr": 0.1},
+        chosen_run_key=chosen.spec.key, metric_name="final_avg_acc", metric_value=0.25,
+        trial_keys=(chosen.spec.key,), decided_at="2025-01-02T00:00:00+00:00")
+    source.write_decision(decision)
+    source.write_submission(chosen.spec.submission, chosen.spec.submission_hash,
+                            {"name": chosen.spec.submission, "continual": False})
+    bundle = tmp_path / "b.jsonl"
+    export_bundle(source, bundle)
+    assert json.loads(bundle.read_text().splitlines()[0])["decisions"] == 1
+    with Store(tmp_path / "target.db") as target:
+        older = dataclasses.replace(decision, chosen_hparams={"lr": 9.0},
+                                    decided_at="2025-01-01T00:00:00+00:00")
+        target.write_decision(older)  # the bundle's decision is later: it wins
+        import_bundle(target, bundle)
+        import_bundle(target, bundle)  # idempotent
+        assert target.decisions() == [decision]
+        assert target.submissions() == source.submissions()
+        newer = dataclasses.replace(decision, chosen_hparams={"lr": 0.2},
+                                    decided_at="2025-01-03T00:00:00+00:00")
+        target.write_decision(newer)
+        import_bundle(target, bundle)  # an older decision never replaces a newer one
+        assert target.decisions() == [newer]
+
+
+def test_a_bundle_of_runs_only_still_imports(tmp_path, source):
+    """Bundles exported before decisions and submissions were: a header with only `runs`."""
+    bundle = tmp_path / "b.jsonl"
+    export_bundle(source, bundle)
+    lines = bundle.read_text().splitlines()
+    header = json.loads(lines[0])
+    del header["decisions"], header["submissions"]
+    bundle.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
+    assert len(read_bundle(bundle).runs) == 3
+
+
+def test_cli_mistakes_with_paths_are_one_line_errors(tmp_path, source, capsys):
+    db = str(tmp_path / "source.db")
+    (tmp_path / "file").write_text("")
+    assert main(["results", "export", "--store", db, "--out", str(tmp_path)]) == 2
+    assert f"{tmp_path} is a folder; pass --out FILE" in capsys.readouterr().err
+    assert main(["results", "export", "--store", db,
+                 "--out", str(tmp_path / "file" / "b.jsonl")]) == 2
+    assert "cannot create the folder of" in capsys.readouterr().err
+    assert main(["results", "import", str(tmp_path / "none.jsonl"),
+                 "--store", str(tmp_path / "new.db")]) == 2
+    assert "no results bundle at" in capsys.readouterr().err
+    assert not (tmp_path / "new.db").exists()  # nothing created for a mistake
+    assert main(["results", "list", "--store", str(tmp_path / "file" / "x.db")]) == 2
+    assert main(["results", "import", str(tmp_path / "file"),
+                 "--store", str(tmp_path / "file" / "x.db")]) == 2
+    assert "cannot create the folder of results store" in capsys.readouterr().err
+    bundle = tmp_path / "b.jsonl"
+    export_bundle(source, bundle)
+    lines = bundle.read_text().splitlines()
+    lines[0] = lines[0].replace('"schema_version":', '"schema_version":"2",  "x":')
+    bundle.write_text("\n".join(lines) + "\n")
+    with pytest.raises(UserError, match="schema_version must be a whole number"):
+        read_bundle(bundle)

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.calibrate import run_calibration, write_targets
+from harness.cli.arguments import check_device, positive_int
 from harness.errors import ConfigError, UserError
 from harness.evaluation import EvaluateOptions
 from harness.progress import RichReporter
@@ -33,7 +34,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("suite", help="time-to-result suite name or .toml path (rewritten in place)")
     p.add_argument("--reference", nargs="+", required=True, type=Path, metavar="FOLDER",
                    help="reference method folders (training algorithms)")
-    p.add_argument("--seeds", type=int, default=3, help="seeds per reference (default 3)")
+    p.add_argument("--seeds", type=positive_int, default=3,
+                   help="seeds per reference (default 3)")
     p.add_argument("--hparams", type=Path, default=None, metavar="FILE",
                    help='JSON {"reference name": {hyperparameters}}: tuned settings; a reference '
                    "not listed runs at its search space's centre")
@@ -64,6 +66,7 @@ def _tuned(path: Path | None) -> dict:
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     suite = load_suite(args.suite)
+    check_device(args.device)
     if not isinstance(suite, TTRSuite):
         raise UserError(f"{args.suite} is not a time-to-result suite; calibrate sets the "
                         "targets of training-algorithm suites")

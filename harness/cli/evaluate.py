@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from harness.cli.arguments import check_device, positive_int
 from harness.errors import ConfigError, UserError
 from harness.evaluation import EvaluateOptions, evaluate
 from harness.nevis.evaluation import evaluate_nevis
@@ -41,10 +42,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="folder of method folders (default: ./submissions)")
     p.add_argument("--store", type=Path, default=DEFAULT_STORE,
                    help=f"results store (default: {DEFAULT_STORE})")
-    p.add_argument("--jobs", type=int, default=1, help="worker processes at once (default 1)")
-    p.add_argument("--seeds", type=int, default=None,
+    p.add_argument("--jobs", type=positive_int, default=1,
+                   help="worker processes at once (default 1)")
+    p.add_argument("--seeds", type=positive_int, default=None,
                    help="evaluation seeds (default: suite); studies for time-to-result suites")
-    p.add_argument("--trials", type=int, default=None, help="tuning trials (default: suite)")
+    p.add_argument("--trials", type=positive_int, default=None,
+                   help="tuning trials (default: suite)")
     p.add_argument("--device", default="cpu", help="torch device for workers (default cpu)")
     p.add_argument("--force", action="store_true", help="re-run runs that are already stored")
     p.add_argument("--retry-failed", action="store_true", help="re-run stored failed runs")
@@ -81,6 +84,7 @@ def select_submissions(root: Path, methods: list[str], suite_name: str, console:
         if not root.is_dir():
             raise UserError(f"no submissions folder at {root}; pass --submissions DIR")
         folders = discover_submissions(root)
+    folders = list(dict.fromkeys(f.resolve() for f in folders))  # a folder named twice runs once
     chosen, broken = [], 0
     for folder in folders:
         try:
@@ -101,16 +105,16 @@ def select_submissions(root: Path, methods: list[str], suite_name: str, console:
     return chosen, broken
 
 
+
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
-    if args.jobs < 1:
-        raise UserError("--jobs must be at least 1")
     if args.address and args.executor != "ray":
         raise UserError("--address names a Ray cluster; add --executor ray")
     if args.memory_limit_mb is not None and args.memory_limit_mb < MIN_MEMORY_MB:
         raise UserError(f"--memory-limit-mb must be at least {MIN_MEMORY_MB} (torch alone maps "
                         "about 1 GB)")
     suite = load_suite(args.suite)
+    check_device(args.device, local=args.executor == "local")
     time_to_result = isinstance(suite, TTRSuite)
     stream = isinstance(suite, NevisSuite)
     if not time_to_result and not stream:

@@ -65,13 +65,20 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     with _existing_store(args.store) as store:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"cannot create the folder of {args.out}: "
+                            f"{exc.strerror or exc}") from None
         count = export_bundle(store, args.out)
     print(f"exported {count} run(s) to {args.out}")
     return 0
 
 
 def run_import(args: argparse.Namespace) -> int:
+    if not args.bundle.is_file():  # before the store is created
+        raise UserError(f"no results bundle at {args.bundle}; write one with `harness results "
+                        "export --out FILE`")
     with Store(args.store) as store:
         new, present = import_bundle(store, args.bundle)
     print(f"imported {new} new run(s) from {args.bundle}; {present} were already stored")

@@ -38,7 +38,7 @@ from harness.runner.local import threads_per_job
 from harness.runner.result import RunStatus
 from harness.runner.spec import Phase, RunSpec
 from harness.store import Decision, Store
-from harness.submission import Submission
+from harness.submission import Submission, check_unique_names
 
 TUNING_METRIC = "avg_error"
 
@@ -99,6 +99,7 @@ def check_stream_separation(suite_name: str, dev: StreamPlan, test: StreamPlan) 
 def evaluate_nevis(suite: NevisSuite, submissions: Sequence[Submission], store: Store,
                    options: EvaluateOptions | None = None, *, cache: DatasetCache | None = None,
                    reporter: Reporter | None = None) -> EvaluationReport:
+    check_unique_names(submissions)
     cache = cache or DatasetCache()
     options = options or EvaluateOptions()
     streams = prepare_streams(suite, cache)  # fails on no data before any run starts

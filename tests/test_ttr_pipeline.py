@@ -93,3 +93,39 @@ def test_runs_score_and_a_missed_variant_sets_the_base_workload_to_infinity(tmp_
     assert math.isinf(scored.times[0, 0])  # the held-out rule
     assert math.isfinite(scored.raw_times[("adamw", "easy")])
     assert "textures" not in json.dumps(easy.spec.identity()["hparams"])
+
+
+def test_a_failing_target_watcher_fails_the_run_and_kills_its_worker(tmp_path, tiny_cache,
+                                                                      monkeypatch):
+    """The parent's watcher reads files the worker wrote; if it fails on one, the run fails
+    with the reason, and its worker must not go on running beside the next timed run."""
+    import harness.runner.execute as execute
+    from harness.runner.process import Worker
+
+    class BrokenWatcher:
+        def __init__(self, plan, scratch):
+            pass
+
+        def __call__(self):
+            raise ValueError("cannot read evals/000000.npy")
+
+    killed = []
+    real_kill = Worker.kill
+
+    def kill(worker):
+        killed.append(worker.join(timeout_s=0) is None)  # it was still running
+        real_kill(worker)
+
+    monkeypatch.setattr(execute, "TargetWatcher", BrokenWatcher)
+    monkeypatch.setattr(Worker, "kill", kill)
+    path = tmp_path / "slow.toml"
+    path.write_text(TINY_TTR.split("[[workload]]")[0] + "[[workload]]" + TINY_TTR.split(
+        "[[workload]]")[1].replace("max_runtime_s = 0.4", "max_runtime_s = 60.0").replace(
+        "target = 0.05", "target = 1.0"))
+    with Store(tmp_path / "r.db") as store:
+        report = evaluate_ttr(load_suite(path), [load_submission(REPO / "submissions" / "adamw")],
+                              store, EvaluateOptions(num_trials=1, num_seeds=1, sandbox=False),
+                              cache=tiny_cache)
+    [run] = report.results
+    assert not run.ok and "cannot read evals/000000.npy" in run.reason
+    assert killed == [True] and run.wall_time_s < 30

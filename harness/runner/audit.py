@@ -11,12 +11,12 @@ globals, closures) escape this measurement; the sandbox of the hardening work co
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
-
-_MAX_DEPTH = 8
 
 
 def allowed_state_bytes(replay_samples: int, input_shape: tuple[int, ...], num_outputs: int,
@@ -28,11 +28,23 @@ def allowed_state_bytes(replay_samples: int, input_shape: tuple[int, ...], num_o
 
 
 def measure_state_bytes(learner: Any) -> int:
-    """Bytes of distinct tensor storage reachable from `learner`, minus its live network."""
-    seen_storages: dict[int, int] = {}
+    """Bytes of distinct buffers reachable from `learner` (tensor storages, NumPy buffers,
+    bytes), minus its live network.
+
+    The walk has no depth limit (a replay buffer may be a linked list, or nested many levels
+    down) and visits each object once; it descends into mappings, sequences, sets, deques,
+    object arrays, and the attributes and slots of user classes.
+    """
+    buffers: dict[int, int] = {}  # address (or id, for bytes) -> bytes; shared memory once
     modules: list[nn.Module] = []
-    _walk(vars(learner), seen_storages, modules, set(), depth=0)
-    total = sum(seen_storages.values())
+    visited: set[int] = set()
+    stack: list[Any] = [vars(learner)]
+    while stack:
+        obj = stack.pop()
+        if id(obj) not in visited:
+            visited.add(id(obj))
+            stack.extend(_children(obj, buffers, modules))
+    total = sum(buffers.values())
     if modules:
         live = max(modules, key=_module_bytes)
         total -= _module_bytes(live)
@@ -45,32 +57,43 @@ def _module_bytes(module: nn.Module) -> int:
     return sum(tensors.values())
 
 
-def _walk(obj: Any, storages: dict[int, int], modules: list, visited: set[int],
-          depth: int) -> None:
-    if depth > _MAX_DEPTH or id(obj) in visited:
-        return
-    visited.add(id(obj))
+def _children(obj: Any, buffers: dict[int, int], modules: list[nn.Module]) -> Iterable[Any]:
+    """Record `obj`'s own memory in `buffers`; return the objects it holds."""
     if isinstance(obj, torch.Tensor):
         storage = obj.untyped_storage()
-        storages[storage.data_ptr()] = storage.nbytes()
-        return
+        buffers[storage.data_ptr()] = storage.nbytes()
+        return ()
+    if isinstance(obj, np.ndarray):
+        base = obj
+        while isinstance(base.base, np.ndarray):
+            base = base.base
+        buffers[base.__array_interface__["data"][0]] = base.nbytes
+        return obj.ravel().tolist() if obj.dtype == object else ()
+    if isinstance(obj, bytes | bytearray | memoryview):
+        buffers[id(obj)] = obj.nbytes if isinstance(obj, memoryview) else len(obj)
+        return ()
+    if isinstance(obj, str | int | float | complex | bool | type(None) | type | range):
+        return ()  # (a range is a Collection of maybe billions of ints it does not hold)
     if isinstance(obj, nn.Module):
         modules.append(obj)
-        for tensor in [*obj.parameters(), *obj.buffers()]:
-            _walk(tensor, storages, modules, visited, depth + 1)
-        _walk(vars(obj), storages, modules, visited, depth + 1)
-        return
+        return [*obj.parameters(), *obj.buffers(), vars(obj)]
     if isinstance(obj, torch.optim.Optimizer):
-        _walk(obj.state, storages, modules, visited, depth + 1)
-        return
-    if isinstance(obj, dict):
-        for value in obj.values():
-            _walk(value, storages, modules, visited, depth + 1)
-    elif isinstance(obj, list | tuple | set | frozenset):
-        for value in obj:
-            _walk(value, storages, modules, visited, depth + 1)
-    elif hasattr(obj, "__dict__") and not isinstance(obj, type) and _is_plain(obj):
-        _walk(vars(obj), storages, modules, visited, depth + 1)
+        return [obj.state]
+    if isinstance(obj, Mapping):
+        return [*obj.keys(), *obj.values()]
+    if isinstance(obj, Collection):  # list, tuple, set, deque, ...
+        return list(obj)
+    if _is_plain(obj):
+        held = list(vars(obj).values()) if hasattr(obj, "__dict__") else []
+        return held + [getattr(obj, name) for name in _slots(type(obj)) if hasattr(obj, name)]
+    return ()
+
+
+def _slots(cls: type) -> list[str]:
+    return [name for klass in cls.__mro__
+            for name in ([klass.__dict__["__slots__"]] if isinstance(
+                klass.__dict__.get("__slots__"), str) else klass.__dict__.get("__slots__", ()))
+            if name not in ("__dict__", "__weakref__")]
 
 
 def _is_plain(obj: Any) -> bool:

@@ -214,6 +214,9 @@ def _wait(run: StartedRun):
                    if isinstance(job.plan, TTRPlan) and job.plan.stop_at_target else None)
         code = wait_worker(proc, scratch / "ready", job.time_limit_s, STARTUP_ALLOWANCE_S,
                            poll=watcher)
+    except BaseException:  # e.g. the watcher failed on a file the submission wrote: the run
+        proc.kill()        # fails, and its worker must not go on beside the next timed run
+        raise
     finally:
         with _live_lock:
             _live.discard(proc)

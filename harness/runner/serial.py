@@ -76,8 +76,8 @@ class WarmedSerialExecutor:
                                  for job in islice(pending, batch_size))
                     if not batch:
                         return
-                    for run in batch:
-                        wait_warm(run)
+                    for run in batch if warmed else ():  # a forked worker is never held:
+                        wait_warm(run)  # waiting for it to be warm would wait out its run
                 run = batch.popleft()
                 yield guarded(run.job, partial(finish, run))
         except BaseException:  # interrupted, or the caller stopped early: no worker outlives us

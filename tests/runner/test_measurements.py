@@ -150,3 +150,43 @@ def test_continual_evaluation_restores_mixed_train_and_eval_modes():
         pass
     assert [m.training for m in (*learner.model.modules(), learner.teacher)] == before
     assert len(instrument.rows) == 1
+
+
+def test_the_audit_finds_state_in_deques_numpy_bytes_slots_and_deep_nesting():
+    """Common replay-buffer idioms; each holds 40,000 bytes that the audit must count once."""
+    import collections
+
+    class Slotted:
+        __slots__ = ("buffer",)
+
+        def __init__(self, buffer):
+            self.buffer = buffer
+
+    class Node:  # a linked list deeper than any fixed depth limit
+        def __init__(self, value, next_node):
+            self.value, self.next = value, next_node
+
+    chain = None
+    for _ in range(100):
+        chain = Node(torch.zeros(100), chain)  # 100 × 400 bytes
+    nested = torch.zeros(10_000)
+    for _ in range(20):
+        nested = {"deeper": nested}
+    array = np.zeros(10_000, dtype=np.float32)
+    holders = {
+        "deque": collections.deque(torch.zeros(100) for _ in range(100)),
+        "numpy": array,
+        "numpy views": [array[:5000], array[5000:], array],  # one buffer
+        "bytes": bytes(40_000),
+        "slots": Slotted(torch.zeros(10_000)),
+        "linked list": chain,
+        "nested": nested,
+        "numpy sharing a tensor's memory": [torch.from_numpy(array), array],
+    }
+    for name, holder in holders.items():
+        learner = type("Learner", (), {})()
+        learner.held = holder
+        assert measure_state_bytes(learner) == 40_000, name
+    learner = type("Learner", (), {})()
+    learner.indices = range(10**12)  # a range holds no memory, and must not be walked
+    assert measure_state_bytes(learner) == 0

@@ -123,3 +123,21 @@ def _jobs(tmp_path, suite, cache):
                             EvaluationReport())
         runner.prepared = {w.name: prepare(w, cache) for w in suite.workloads}
         return [runner._job(spec, sub) for spec in ttr_specs(suite, sub, 2, 1)]
+
+
+def test_a_forked_time_to_result_run_is_watched_and_stops_at_its_target(tmp_path, tiny_cache):
+    """Forked workers (--no-sandbox, or no bubblewrap) are never held: the executor must not
+    wait for them to be warm, which would wait out the whole run unwatched — no stop at the
+    target, and the suite's time limit replaced by the start-up allowance."""
+    path = tmp_path / "tiny-ttr.toml"
+    head, easy = TINY_TTR.split("[[workload]]")[:2]
+    path.write_text(head + "[[workload]]" + easy.replace("max_runtime_s = 0.4",
+                                                         "max_runtime_s = 60.0"))
+    sub = load_submission(REPO / "submissions" / "adamw")
+    with Store(tmp_path / "r.db") as store:
+        report = evaluate_ttr(load_suite(path), [sub], store,
+                              EvaluateOptions(num_trials=1, num_seeds=1, sandbox=False),
+                              cache=tiny_cache)
+    [run] = report.results
+    assert run.ok and run.metrics["reached_target"] == 1.0  # chance meets the 5 % target
+    assert run.metrics["submission_time_s"] < 10 and run.wall_time_s < 30  # not 60 s

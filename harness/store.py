@@ -147,8 +147,15 @@ def utc_now() -> str:
 
 
 def hardware_class(hardware: dict[str, Any]) -> str:
-    """The part of a hardware fingerprint that time-based scores must agree on."""
-    return canonical_json({k: hardware.get(k) for k in ("cpu_model", "gpu_model", "gpu_count")})
+    """The part of a hardware fingerprint that time-based scores must agree on: the CPU model,
+    and for a run on a CUDA device the GPU model and count. A CPU run's GPUs are left out: they
+    do not set its speed, and a sandboxed CPU run cannot see them (no /dev/nvidia*), so a
+    campaign resumed with or without the sandbox would otherwise split into two classes."""
+    fields = {k: hardware.get(k) for k in ("cpu_model", "gpu_model", "gpu_count")}
+    device = hardware.get("device")
+    if device is not None and not str(device).startswith("cuda"):
+        fields.update(gpu_model=None, gpu_count=0)
+    return canonical_json(fields)
 
 
 @dataclass(frozen=True)

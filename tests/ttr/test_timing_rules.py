@@ -73,3 +73,18 @@ def test_scores_refuse_runs_of_two_hardware_classes(tmp_path):
     mixed = [result(spec, "cpu-x", 1.0), result(other, "cpu-y", 2.0)]
     with pytest.raises(UserError, match="mix runs of 2 hardware classes"):
         score_suite(suite, mixed)
+
+
+def test_a_cpu_run_is_of_one_class_whether_or_not_it_could_see_the_gpus():
+    """A sandboxed CPU run sees no GPU (no /dev/nvidia*); unsandboxed on the same machine it
+    sees them. Its speed does not depend on them: one class. A CUDA run's GPUs do count."""
+    from harness.store import hardware_class
+
+    seen = {"cpu_model": "EPYC", "gpu_model": "H100", "gpu_count": 8, "device": "cpu"}
+    hidden = {"cpu_model": "EPYC", "gpu_model": None, "gpu_count": 0, "device": "cpu"}
+    assert hardware_class(seen) == hardware_class(hidden)
+    assert hardware_class(hidden) == hardware_class({"cpu_model": "EPYC", "gpu_model": None,
+                                                     "gpu_count": 0})  # stored before
+    on_gpu = dict(seen, device="cuda:0")
+    assert hardware_class(on_gpu) != hardware_class(dict(on_gpu, gpu_model="A100"))
+    assert hardware_class(on_gpu) != hardware_class(seen)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import math
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -280,7 +281,9 @@ class Store:
         )
         db.executemany(
             "INSERT INTO metrics (run_key, name, value) VALUES (?, ?, ?)",
-            [(key, name, float(value)) for name, value in sorted(result.metrics.items())],
+            # NaN is "undefined" (SQLite would store NULL and refuse the row): not stored
+            [(key, name, float(value)) for name, value in sorted(result.metrics.items())
+             if not math.isnan(float(value))],
         )
         db.executemany(
             "INSERT INTO curves (run_key, name, value) VALUES (?, ?, ?)",

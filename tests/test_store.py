@@ -1,3 +1,4 @@
+import dataclasses
 import sqlite3
 
 import pytest
@@ -143,3 +144,18 @@ def test_a_version_1_store_is_migrated_in_place_keeping_its_decisions(tmp_path):
         store.write_decision(Decision("s", "v1", "class", "naive", "h1", {"lr": 0.2}, "k2",
                                       "final_avg_acc", 0.6, ("k2",), phase="legacy-tune"))
         assert sorted(d.phase for d in store.decisions()) == ["legacy-tune", "tune"]
+
+
+def test_an_undefined_metric_is_left_out_instead_of_failing_the_write(tmp_path):
+    """SQLite stores NaN as NULL, which the metrics table refuses: the whole run (and the
+    campaign writing it) would fail with a misleading 'store damaged' message."""
+    import math
+
+    result = make_result(seed=0, acc=0.5)
+    result = dataclasses.replace(result, metrics={**result.metrics, "fwt": math.nan,
+                                                  "time_to_target_s": math.inf})
+    with Store(tmp_path / "r.db") as store:
+        store.write_run(result)
+        back = store.get_run(result.spec.key)
+    assert "fwt" not in back.metrics and back.metrics["time_to_target_s"] == math.inf
+    assert back.metrics["final_avg_acc"] == 0.5

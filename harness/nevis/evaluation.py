@@ -77,6 +77,7 @@ def prepare_streams(suite: NevisSuite, cache: DatasetCache) -> PreparedStreams:
                             f"({len(unavailable)} unavailable; first: "
                             f"{unavailable[0] if unavailable else '-'})")
     root = cache.root / ".prepared"
+    check_sources_separate(suite.name, sides["dev"], sides["test"])
     dev, test = pack_stream(sides["dev"], "dev", root), pack_stream(sides["test"], "test", root)
     check_stream_separation(suite.name, dev, test)
     return PreparedStreams(
@@ -86,6 +87,24 @@ def prepare_streams(suite: NevisSuite, cache: DatasetCache) -> PreparedStreams:
         test_scenario=stream_scenario("test", [m.task for m in sides["test"]],
                                       len(suite.test_tasks)),
         unavailable=tuple(unavailable))
+
+
+def check_sources_separate(suite_name: str, dev: list[MaterializedTask],
+                           test: list[MaterializedTask]) -> None:
+    """Refuse a dev task and a test task made from one source dataset, however the suite file
+    names it (`dataset = "mnist"` and `hub = "ylecun/mnist"`, or a local fallback): the suite
+    check compares the names, the packed-file check the processed splits, which differ when
+    the two tasks process the source differently."""
+    def sources(tasks: list[MaterializedTask]) -> dict[str, str]:
+        return {str(m.dataset.source["source_fingerprint"]): m.task.name for m in tasks
+                if m.dataset.source.get("source_fingerprint")}
+
+    dev_sources, test_sources = sources(dev), sources(test)
+    for fingerprint in sorted(dev_sources.keys() & test_sources.keys()):
+        raise ConfigError(f"suite {suite_name}: dev task {dev_sources[fingerprint]!r} and test "
+                          f"task {test_sources[fingerprint]!r} are made from the same source "
+                          "data; tuning must never see test-stream data: give the dev stream "
+                          "another source")
 
 
 def check_stream_separation(suite_name: str, dev: StreamPlan, test: StreamPlan) -> None:

@@ -18,6 +18,7 @@ parent's `StreamPlan`.
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -72,7 +73,13 @@ def pack_stream(tasks: list[MaterializedTask], side: Side, root: Path) -> Stream
         train_splits, scored = _parts(m, side)
         for split in [*train_splits, "dev", scored]:
             fingerprints[f"{m.dataset.name}/{split}"] = m.dataset.split_fingerprints[split]
-    key = hashlib.sha256(f"{side}|{sorted(fingerprints.items())}".encode()).hexdigest()[:16]
+    # The files follow the task order (eval inputs, task_{t} entries, label offsets): the key
+    # is the ordered list, so the same tasks in another order never share a folder.
+    ordered = [[m.dataset.name, m.num_classes,
+                [m.dataset.split_fingerprints[s] for s in (*_parts(m, side)[0], "dev",
+                                                            _parts(m, side)[1])]]
+               for m in tasks]
+    key = hashlib.sha256(json.dumps([side, ordered]).encode()).hexdigest()[:16]
     folder = root / f"nevis-{side}-{key}"
     eval_labels, eval_task_ids, num_train = [], [], []
     offset = 0

@@ -319,6 +319,12 @@ def _splits(entry: dict[str, Any], source: Source | None, problems: Problems,
     if "train" not in splits:
         problems.add(f'{where}: "splits" must name the source split with the "train" role')
         return None
+    repeated = sorted({name for name in splits.values() if list(splits.values()).count(name) > 1})
+    if repeated:
+        problems.add(f'{where}: "splits" gives the source split "{repeated[0]}" two roles; each '
+                     "role needs its own split (a test split that is also trained on scores "
+                     "training data)")
+        return None
     return dict(splits)
 
 

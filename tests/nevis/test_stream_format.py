@@ -69,6 +69,8 @@ def test_every_problem_is_reported_at_once(tmp_path):
     (("stop_year = 1995", "stop_year = 2010"), "leaves the test stream empty"),
     (('generator = "counting"', 'generator = "countng"'), 'did you mean "counting"'),
     (("per_class = [12, 4, 6], seed = 5", "per_class = [12, 4], seed = 5"), '"per_class"'),
+    (('image_policy = "pad"', 'image_policy = "pad"\nsplits = { train = "train", test = '
+      '"train" }'), 'gives the source split "train" two roles'),
 ])
 def test_invalid_streams_are_refused(tmp_path, edit, message):
     path = write_stream(tmp_path)

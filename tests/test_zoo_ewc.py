@@ -187,6 +187,26 @@ def test_per_layer_fisher_of_an_mlp_equals_per_sample_gradients(name, empirical)
         torch.testing.assert_close(fast[n], reference[n], rtol=1e-4, atol=1e-7)
 
 
+@pytest.mark.parametrize("name", [NAME, "online-ewc"])
+def test_fisher_of_the_harness_mlp_with_in_place_relu_equals_per_sample_gradients(name):
+    """The Split-MNIST backbone (`harness.models.mlp`) uses ReLU(inplace=True), which would
+    overwrite each layer's saved output: the gradient must be taken before the activation."""
+    from harness.models import mlp
+
+    module = load(name)
+    torch.manual_seed(0)
+    model = mlp((1, 4, 4), 5, hidden=12)
+    assert any(getattr(m, "inplace", False) for m in model.modules())
+    x = torch.randn(40, 1, 4, 4)
+    columns = torch.arange(5)
+    fast = module._linear_fisher(model, x, None, columns)
+    reference = module._functional_fisher(model, x, None, columns)
+    assert fast is not None
+    for n in reference:
+        torch.testing.assert_close(fast[n], reference[n], rtol=1e-4, atol=1e-7)
+    torch.testing.assert_close(model(x), model(x))  # the model is unchanged by the hooks
+
+
 def test_networks_beyond_linear_layers_take_the_per_sample_route():
     module = load(NAME)
     conv = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(8, 3))

@@ -151,7 +151,11 @@ def _linear_fisher(model: nn.Module, x: torch.Tensor, labels: torch.Tensor | Non
 
     def record(name: str):
         def hook(module, args, output):
+            # The layer's output goes on as a copy: an in-place activation after the layer
+            # (the harness MLP's ReLU(inplace=True)) would otherwise overwrite z, and the
+            # gradient below would be taken after the activation instead of before it.
             seen[name].append((args[0].detach(), output))
+            return output.clone()
         return hook
 
     fisher = {n: torch.zeros_like(p) for n, p in model.named_parameters() if p.requires_grad}
@@ -250,6 +254,7 @@ class Learner(ContinualLearner):
 
     def learn(self, task: TaskInfo, data: TaskData) -> None:
         mask = self.active_mask(task)
+        self.mark_seen(task)  # mid-task predictions (continual evaluation) may pick them
         keep = data.num_samples if self.fisher_n is None else min(self.fisher_n, data.num_samples)
         last_epoch_start = (data.num_epochs - 1) * data.num_samples
         kept_x, kept_y, num_kept, num_seen = [], [], 0, 0
@@ -266,7 +271,6 @@ class Learner(ContinualLearner):
             loss = F.cross_entropy(logits, y) + self.strength * self.penalty()
             loss.backward()
             self.optimizer.step()
-        self.mark_seen(task)
         if kept_x:
             self.consolidate(self.task_fisher(torch.cat(kept_x), torch.cat(kept_y), mask))
 

@@ -99,17 +99,19 @@ class Learner(ContinualLearner):
 
     def learn(self, task: TaskInfo, data: TaskData) -> None:
         mask = self.active_mask(task)
-        self.old_groups = self.distillation_groups()
+        self.old_groups = self.distillation_groups()  # before this task's classes are seen
+        # seen from the start of the task: mid-task predictions (continual evaluation) may
+        # pick the classes being learned
+        if self.ctx.scenario is Scenario.DOMAIN:
+            self.seen[:] = True
+        else:
+            self.seen[list(task.classes)] = True
         self.model.train()
         for x, y in data:
             self.optimizer.zero_grad(set_to_none=True)
             self.loss(x, y, mask).backward()
             self.optimizer.step()
         self.task_classes.append(tuple(task.classes))
-        if self.ctx.scenario is Scenario.DOMAIN:
-            self.seen[:] = True
-        else:
-            self.seen[list(task.classes)] = True
         self.old_model = copy.deepcopy(self.model).eval()
         self.old_model.requires_grad_(False)
 

@@ -106,13 +106,15 @@ class Learner(ContinualLearner):
 
     def learn(self, task: TaskInfo, data: TaskData) -> None:
         mask = self.active_mask(task)
-        self.model.train()
-        for x, y in data:
-            self.step(x, y, mask)
+        # seen from the start of the task: mid-task predictions (continual evaluation) may
+        # pick the classes being learned
         if self.ctx.scenario is Scenario.DOMAIN:
             self.seen[:] = True
         else:
             self.seen[list(task.classes)] = True
+        self.model.train()
+        for x, y in data:
+            self.step(x, y, mask)
         self.consolidate()
 
     def predict(self, x: torch.Tensor, task: int | None = None) -> torch.Tensor:

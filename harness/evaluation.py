@@ -61,12 +61,14 @@ class EvaluateOptions:
 
 @dataclass
 class EvaluationReport:
-    """What one `evaluate` call did. `results` holds every run of the campaign (new or stored)."""
+    """What one `evaluate` call did. `results` holds every run of the campaign (new or stored);
+    `notes` are problems (the command exits 1), `info` what the user should know."""
 
     results: list[RunResult] = field(default_factory=list)
     executed: int = 0
     skipped: int = 0
     notes: list[str] = field(default_factory=list)
+    info: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[RunResult]:
@@ -206,17 +208,33 @@ class _PhaseRunner:
 
     def run(self, phase: str, items: list[tuple[RunSpec, ScenarioPlan, dict, Submission]]):
         statuses = self.store.statuses(spec.key for spec, *_ in items)
-        pending, done = [], []
+        pending, done, changed = [], [], []
         for item in items:
             status = statuses.get(item[0].key)
             rerun = self.options.force or (status is RunStatus.FAILED and
                                            self.options.retry_failed)
-            (pending if status is None or rerun else done).append(item)
-        self.report.results += [self.store.get_run(spec.key) for spec, *_ in done]
+            job = self._job(*item)
+            if status is None or rerun:
+                pending.append(job)
+                continue
+            stored = self.store.get_run(item[0].key)
+            # A run key names the suite version, not the data it read: a re-imported or
+            # regenerated dataset keeps the keys, and its stored runs are of other data.
+            if stored.dataset_fingerprints and \
+                    stored.dataset_fingerprints != job.payload["dataset_fingerprints"]:
+                pending.append(job)
+                changed.append(item[0])
+            else:
+                done.append(stored)
+        if changed:
+            self.report.info.append(
+                f"{len(changed)} stored {phase} run(s) were made on other data (the dataset "
+                "was re-imported or regenerated since: its fingerprint changed); they are run "
+                "again on the data in the cache now")
+        self.report.results += done
         self.report.skipped += len(done)
         self.reporter.phase(phase, total=len(items), skipped=len(done))
-        jobs = (self._job(*item) for item in pending)
-        for result in self.executor.map(jobs):
+        for result in self.executor.map(iter(pending)):
             self.store.write_run(result)
             self.report.results.append(result)
             self.report.executed += 1

@@ -83,3 +83,32 @@ def test_sigkill_mid_evaluation_then_resume(tmp_path, tiny_cache):
     assert rows == (12, 12)
     summary = " ".join(resumed.stderr.split())  # rich may wrap the line
     assert f"{12 - len(before_kill)} run(s) executed, {len(before_kill)} already stored" in summary
+
+
+def test_runs_made_on_other_data_are_run_again_not_skipped(tmp_path, isolated_cache):
+    """A run key names the suite version, not the data: after a dataset is re-imported or
+    regenerated (here: generated at other sizes, so its fingerprint changes), its stored runs
+    describe other data and must not be kept as finished."""
+    from harness.evaluation import EvaluateOptions, evaluate
+    from harness.store import Store
+    from harness.submission import load_submission
+    from harness.suite import load_suite
+    from tests.conftest import TINY_SIZES
+
+    suite = load_suite(write_tiny_suite(tmp_path))
+    sub = load_submission(make_method(tmp_path / "methods", "steady"))
+    options = EvaluateOptions(num_trials=1, num_seeds=1, sandbox=False)
+    first, second = (DatasetCache(isolated_cache, sizes_override=sizes)
+                     for sizes in (TINY_SIZES, {k: v + 4 for k, v in TINY_SIZES.items()}))
+    with Store(tmp_path / "r.db") as store:
+        done = evaluate(suite, [sub], store, options, cache=first)
+        again = evaluate(suite, [sub], store, options, cache=first)
+        changed = evaluate(suite, [sub], store, options, cache=second)
+        stored = [store.get_run(r.spec.key) for r in changed.results]
+    assert (done.executed, again.executed, again.skipped, again.info) == (2, 0, 2, [])
+    assert changed.executed == 2 and changed.skipped == 0
+    assert [line.split(" were")[0] for line in changed.info] == [
+        "1 stored tune run(s)", "1 stored evaluate run(s)"]
+    assert {r.spec.key for r in stored} == {r.spec.key for r in done.results}  # replaced
+    assert all(r.dataset_fingerprints != d.dataset_fingerprints
+               for r, d in zip(stored, done.results, strict=True))

@@ -143,6 +143,8 @@ def run(args: argparse.Namespace) -> int:
     table = ttr_summary_table(report, suite) if time_to_result else \
         summary_table(report, suite.protocol.tuning_metric)
     Console(file=sys.stdout, width=max(120, Console().width)).print(table)
+    for line in report.info:
+        console.print(f"[cyan]info[/]: {line}")
     for note in report.notes:
         console.print(f"[yellow]note[/]: {note}")
     console.print(f"{report.executed} run(s) executed, {report.skipped} already stored, "

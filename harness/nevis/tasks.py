@@ -197,18 +197,24 @@ def _hub_dataset(task: StreamTask, source: HubSource, cache: DatasetCache) -> Ca
     from harness.data.sources import KNOWN_DATASETS
     from harness.data.sources.hub import from_hub
 
+    # A dataset with several label columns (CIFAR-100's fine and coarse labels) is several
+    # datasets: a cached copy or an importer counts only if its labels are the task's.
     names = [*source.local, *(k.name for k in KNOWN_DATASETS.values()
-                              if k.hub_id == source.hub and k.name not in source.local)]
+                              if k.hub_id == source.hub and k.name not in source.local
+                              and k.hub_label_column == source.label_column)]
+    columns = [source.image_column, source.label_column]
     for dataset in cache.list():
         if dataset.source.get("hub_id") == source.hub and \
-                dataset.source.get("config") == source.config:
+                dataset.source.get("config") == source.config and \
+                dataset.source.get("columns", columns)[1:] == columns[1:]:
             return dataset
     for name in names:
         try:
             return cache.get(name)
         except DatasetMissingError:
             continue
-    name = f"hub-{slug(source.hub)}"
+    name = f"hub-{slug(source.hub)}" + (
+        "" if source.label_column == "label" else f"-{slug(source.label_column)}")
     # No importer reads this dataset's files: a machine that reaches the Hub converts it into
     # the harness cache, whose folders are plain files that can be copied.
     hint = (f"import its files with `harness data import {names[0]} PATH`" if names else

@@ -1,0 +1,71 @@
+"""Stream tasks from the Hub: a dataset with several label columns is several datasets, so a
+task asking for one column never gets a cached copy (or an importer's files) of another."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import harness.data.sources.hub as hub
+from harness.data.cache import DatasetCache
+from harness.nevis.tasks import _hub_dataset
+from harness.suite import load_suite
+
+SUITE = '''name = "two-labelings"
+description = "tests only"
+family = "nevis"
+backbone = "small_cnn"
+image_shape = [3, 16, 16]
+stop_year = 1999
+
+[[task]]
+year = 1990
+name = "toy-fine"
+type = "objects"
+source = { hub = "me/toy", label_column = "fine" }
+
+[[task]]
+year = 1991
+name = "toy-coarse"
+type = "objects"
+source = { hub = "me/toy", label_column = "coarse" }
+
+[[task]]
+year = 2005
+name = "other"
+type = "shapes"
+source = { generator = "shapes", params = { shapes = ["circle", "square"] }, per_class = [20, 5, 5], seed = 1 }
+'''  # noqa: E501
+
+
+def test_each_label_column_gets_its_own_copy(tmp_path, monkeypatch):
+    import datasets
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+
+    def split(n: int):
+        fine = np.arange(n) % 4
+        images = [Image.fromarray(rng.integers(0, 255, (8, 8), dtype=np.uint8))
+                  for _ in range(n)]
+        return datasets.Dataset.from_dict({"image": images, "fine": fine.tolist(),
+                                           "coarse": (fine // 2).tolist()})
+
+    toy = datasets.DatasetDict({"train": split(40), "test": split(12)})
+    downloads = []
+
+    def from_hub(hub_id, root=None, *, name=None, config=None, image_column="image",
+                 label_column="label", class_names=None, offline_hint=None):
+        downloads.append(label_column)  # what from_hub does once load_dataset has the data
+        return hub.convert_hf(toy, root, name=name, image_column=image_column,
+                              label_column=label_column, hub_id=hub_id, config=config)
+
+    monkeypatch.setattr(hub, "from_hub", from_hub)
+    path = tmp_path / "s.toml"
+    path.write_text(SUITE)
+    suite = load_suite(path)
+    cache = DatasetCache(tmp_path / "cache")
+    for _ in range(2):  # the second time from the cache
+        got = {t.name: _hub_dataset(t, t.source, cache) for t in suite.dev_tasks}
+        assert sorted(set(got["toy-fine"].labels("train").tolist())) == [0, 1, 2, 3]
+        assert sorted(set(got["toy-coarse"].labels("train").tolist())) == [0, 1]
+    assert downloads == ["fine", "coarse"]

@@ -167,7 +167,20 @@ def _source_key(workload: Any) -> str:
             stamps.append([path, stat.st_size if stat else None,
                            stat.st_mtime_ns if stat else None])
     return json.dumps([workload.kind.value, workload.dataset, options, stamps,
-                       workload.max_train_samples, workload.max_eval_samples], sort_keys=True)
+                       workload.max_train_samples, workload.max_eval_samples,
+                       _generator_digest(workload)], sort_keys=True)
+
+
+def _generator_digest(workload: Any) -> str | None:
+    """For project-generated text and click logs, the generating code's digest: editing it
+    changes the data, so it must change the folder (`harness.data.procedural.code_digest`)."""
+    if workload.dataset != PROCEDURAL_SOURCES.get(workload.kind):
+        return None
+    from harness.data import click_logs, text_corpus
+    from harness.data.procedural import code_digest
+
+    return code_digest(text_corpus if workload.kind is WorkloadKind.LANGUAGE_MODEL
+                       else click_logs)
 
 
 def _hub_args(workload: Any, cache: DatasetCache) -> tuple[str, dict[str, Any], str, str]:

@@ -184,3 +184,46 @@ def test_every_font_renders_every_character():
         images = glyphs.render_glyphs(np.random.default_rng(0), labels, params)
         ink = _mask(images) > 0.5
         assert ink.mean(axis=(1, 2)).min() > 0.02, f"{font_file} leaves a character blank"
+
+
+def test_editing_a_module_a_generator_draws_on_changes_its_cache_version(monkeypatch):
+    """The NEVIS "fonts" generator paints with glyphs' helpers and "noise-level" with textures'
+    renderer: editing those modules changes the bytes, so it must change the version (else an
+    old cache keeps serving old data while a fresh machine makes new data)."""
+    import inspect
+
+    from harness.data import textures
+    from harness.nevis.generators import GENERATORS
+
+    kind = GENERATORS["fonts"]
+    spec = ProceduralSpec("fonts-test", ("a", "b"), kind.render, train_per_class=2,
+                          val_per_class=1, test_per_class=1, seed=0,
+                          params=dict(kind.defaults))
+    before = dataset_version(spec)
+    real = inspect.getsource
+    for edited in (glyphs, textures):
+        monkeypatch.setattr(inspect, "getsource",
+                            lambda obj, m=edited: real(obj) + ("\n# edit" if obj is m else ""))
+        assert dataset_version(spec) != before, edited.__name__
+    monkeypatch.setattr(inspect, "getsource", real)
+    assert dataset_version(spec) == before
+
+
+def test_editing_the_text_or_click_generator_changes_the_ttr_data_folder(monkeypatch):
+    import inspect
+
+    from harness.data import click_logs, text_corpus
+    from harness.suite import load_suite
+    from harness.ttr_data import _source_key
+
+    workloads = {w.kind: w for w in load_suite("ttr-quick").workloads}
+    real = inspect.getsource
+    for module in (text_corpus, click_logs):
+        [workload] = [w for w in workloads.values()
+                      if w.dataset in ("markov-text", "synthetic-clicks")
+                      and (module is text_corpus) == (w.dataset == "markov-text")]
+        before = _source_key(workload)
+        monkeypatch.setattr(inspect, "getsource",
+                            lambda obj, m=module: real(obj) + ("\n# edit" if obj is m else ""))
+        assert _source_key(workload) != before, module.__name__
+        monkeypatch.setattr(inspect, "getsource", real)

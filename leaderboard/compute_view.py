@@ -72,6 +72,7 @@ class ComputeView:
     hardware_note: str
     csv_href: str
     json_href: str
+    flops_note: str = ""
 
 
 def _values(evaluation: pd.DataFrame, key: str) -> np.ndarray:
@@ -128,4 +129,29 @@ def compute_view(
         hardware_note=(f"These runs ran on {classes} hardware classes: times and memory are "
                        "comparable only within one." if classes > 1 else ""),
         csv_href=f"data/{slug}.csv", json_href=f"data/{slug}.json",
+        flops_note=_flops_note(evaluation, methods),
     )
+
+
+# Above this share of training time spent outside the harness's batches, a method's training
+# FLOPs are called a lower bound (the data path's own batch preparation is a few per cent).
+UNCOUNTED_SHARE = 0.2
+
+
+def _flops_note(evaluation: pd.DataFrame, methods: list[str]) -> str:
+    """Which methods train outside the harness's batches (retraining from a memory, a Fisher
+    pass), where FLOPs are not counted (`harness.runner.instrument`), and how much."""
+    shares = []
+    for m in methods:
+        own = evaluation[evaluation["submission"] == m]
+        uncounted = metric_values(own, "uncounted_train_time_s")
+        total = metric_values(own, "train_time_s")
+        if uncounted.size and uncounted.size == total.size and total.sum() > 0:
+            share = float(uncounted.sum() / total.sum())
+            if share > UNCOUNTED_SHARE:
+                shares.append(f"{m} ({share:.0%})")
+    if not shares:
+        return ""
+    return ("Training FLOPs count the work done on the harness's batches; these methods spend "
+            "part of their training time outside them (e.g. retraining from a memory), which "
+            f"is not counted, so their FLOPs are a lower bound: {', '.join(shares)}.")

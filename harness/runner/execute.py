@@ -261,6 +261,8 @@ def _score(job: RunJob, scratch: Path, worker: dict[str, Any]):
     metrics = dict(summarize(acc))
     metrics.update({k: float(worker[k]) for k in
                     ("train_time_s", "eval_time_s", "peak_rss_mb", "samples_seen")})
+    if "uncounted_train_time_s" in worker:
+        metrics["uncounted_train_time_s"] = float(worker["uncounted_train_time_s"])
     if worker.get("compile_time_s"):  # a compiled backbone: its compilation, apart
         metrics["compile_time_s"] = float(worker["compile_time_s"])
     metrics["train_flops"] = float(sum(worker["train_flops"]))

@@ -7,7 +7,10 @@ processing of each batch, so neither needs the learner's cooperation.
   steps spread evenly over each task (the first, and evenly after it); the task's training
   FLOPs are estimated as the mean sampled step × the number of steps. Counting every step would
   slow training several-fold; a few samples cost little and capture steps whose cost changes
-  during a task (e.g. replay once the buffer fills).
+  during a task (e.g. replay once the buffer fills). Work a learner does outside the steps
+  (GDumb's retraining from its memory, joint's retraining, EWC's Fisher) is not counted: its
+  time is measured instead (`step_time_s`; the worker reports the rest of the training time as
+  `uncounted_train_time_s`), so the site can say whose FLOPs are a lower bound.
 - **Continual evaluation**: every `every_steps` steps the learner predicts the fixed subsample;
   its time is measured so the worker can exclude it from training time. Train/eval flags of
   every module the learner holds are restored afterwards, so a mid-task `predict` (which
@@ -41,6 +44,7 @@ class StepInstrument:
         self.learner = learner
         self.clock = clock
         self.eval_time_s = 0.0
+        self.step_time_s = 0.0  # inside the learner's processing of the harness's batches
         self.rows: list[tuple[int, np.ndarray]] = []  # (step within task, predictions)
 
     @property
@@ -51,6 +55,7 @@ class StepInstrument:
 
     @contextmanager
     def __call__(self, step: int) -> Iterator[None]:
+        start = self.clock()
         if step in self.sampled:
             counter = FlopCounterMode(display=False)
             with counter:
@@ -58,6 +63,7 @@ class StepInstrument:
             self.sampled_flops.append(counter.get_total_flops())
         else:
             yield
+        self.step_time_s += self.clock() - start
         if self.evaluate is not None and self.every_steps and (step + 1) % self.every_steps == 0:
             self.evaluate_now(step + 1)
 

@@ -198,7 +198,8 @@ class _Run:
         self.rows: list[np.ndarray] = []
         self.ce_rows: list[tuple[int, int, np.ndarray]] = []  # (task, step, predictions)
         self.train_time_s = self.eval_time_s = 0.0
-        self.measured = {"samples_seen": 0, "train_flops": [], "state_bytes_measured": [],
+        self.measured = {"samples_seen": 0, "uncounted_train_time_s": 0.0,
+                         "train_flops": [], "state_bytes_measured": [],
                          "state_bytes_reported": []}
 
     def to_device(self, array: np.ndarray) -> torch.Tensor:
@@ -269,8 +270,12 @@ class _Run:
             self.learner.learn(info, data)
             self.learner.end_of_task(info)
 
-        self.train_time_s += self.learner_time_s(learn) - instrument.eval_time_s
+        learner_time_s = self.learner_time_s(learn) - instrument.eval_time_s
+        self.train_time_s += learner_time_s
         self.eval_time_s += instrument.eval_time_s
+        # training outside the harness's batches: its FLOPs are not counted (instrument)
+        self.measured["uncounted_train_time_s"] += max(
+            0.0, learner_time_s - instrument.step_time_s)
         self.ce_rows += [(t, step, preds) for step, preds in instrument.rows]
         self.measured["samples_seen"] += data.samples_yielded
         self.measured["train_flops"].append(instrument.estimated_flops)

@@ -190,3 +190,25 @@ def test_the_audit_finds_state_in_deques_numpy_bytes_slots_and_deep_nesting():
     learner = type("Learner", (), {})()
     learner.indices = range(10**12)  # a range holds no memory, and must not be walked
     assert measure_state_bytes(learner) == 0
+
+
+def test_training_outside_the_harness_batches_is_measured_and_named_on_the_site(
+        tmp_path, tiny_cache):
+    """FLOPs are counted on the harness's batches; GDumb retrains from its memory after them,
+    so its FLOPs are a lower bound and the compute table says so; naive's are not."""
+    from leaderboard.view import build_site_view
+
+    methods = [make_method(tmp_path / "m", "naive-copy"),
+               make_method(tmp_path / "m", "gdumb-copy", base="gdumb")]
+    suite = load_suite(write_tiny_suite(tmp_path))
+    with Store(tmp_path / "r.db") as store:
+        report = evaluate(suite, [load_submission(m) for m in methods], store,
+                          EvaluateOptions(num_trials=1, num_seeds=1, sandbox=False),
+                          cache=tiny_cache)
+        site = build_site_view(store, built_at="now")
+    share = {r.spec.submission: r.metrics["uncounted_train_time_s"] / r.metrics["train_time_s"]
+             for r in report.results if r.spec.phase is Phase.EVALUATE}
+    assert share["gdumb-copy"] > 0.5 > 0.2 > share["naive-copy"], share
+    [bench] = site.suites[0].benchmarks
+    note = bench.compute.flops_note
+    assert "gdumb-copy (" in note and "naive-copy" not in note and "lower bound" in note

@@ -26,7 +26,7 @@ from harness.data.sources import (
     import_known,
     import_known_from_hub,
 )
-from harness.errors import UserError
+from harness.errors import DatasetMissingError, UserError
 
 FINGERPRINT_CHARS = 12
 
@@ -44,6 +44,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("--hub", action="store_true",
                      help="download from the Hugging Face Hub instead of reading PATH")
     actions.add_parser("list", help="list the datasets in the cache")
+    verify = actions.add_parser("verify", help="re-hash cached datasets against their "
+                                "fingerprints (finds files changed or damaged on disk)")
+    verify.add_argument("names", nargs="*", metavar="NAME",
+                        help="dataset names (default: every cached dataset)")
     for action in actions.choices.values():
         action.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
                             help="cache root (default: $HARNESS_CACHE_DIR or "
@@ -55,7 +59,33 @@ def run(args: argparse.Namespace) -> int:
     root = args.cache_dir or default_cache_root()
     if args.action == "import":
         return import_dataset(args.name, args.path, hub=args.hub, root=root)
+    if args.action == "verify":
+        return verify_datasets(root, args.names)
     return list_datasets(root)
+
+
+def verify_datasets(root: Path, names: list[str], out: TextIO | None = None) -> int:
+    """Re-hash each cached dataset (all, or those named); 1 if any is damaged, else 0."""
+    out = out or sys.stdout
+    cache = DatasetCache(root)
+    damaged = [(folder, reason) for folder, reason in cache.damaged()
+               if not names or any(folder.name.startswith(f"{n}-") for n in names)]
+    datasets = [d for d in cache.list() if not names or d.name in names]
+    unknown = sorted(set(names) - {d.name for d in datasets}
+                     - {f.name.rsplit("-", 1)[0] for f, _ in damaged})
+    if unknown:
+        raise UserError(f"not in the cache at {cache.root}: {', '.join(unknown)} "
+                        "(`harness data list` shows what is)")
+    for dataset in datasets:
+        try:
+            dataset.verify()
+        except DatasetMissingError as exc:
+            damaged.append((dataset.root, str(exc)))
+        else:
+            print(f"{dataset.root.name}: ok", file=out)
+    for folder, reason in damaged:
+        print(f"{folder.name}: DAMAGED: {reason}", file=out)
+    return 1 if damaged else 0
 
 
 def import_dataset(name: str, path: Path | None, hub: bool = False, root: Path | None = None,
@@ -97,6 +127,8 @@ def list_datasets(root: Path | None = None, out: TextIO | None = None) -> int:
                   file=out)
     else:
         print(f"cache: {cache.root} (empty)", file=out)
+    for folder, reason in cache.damaged():
+        print(f"damaged, cannot be read: {folder.name}: {reason}", file=out)
     cached = {d.name for d in datasets}
     absent = [n for n in KNOWN_DATASETS if n not in cached]
     if absent:

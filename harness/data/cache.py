@@ -378,7 +378,7 @@ class DatasetCache:
 
     def list(self) -> list[CachedDataset]:
         """Every dataset in the cache, sorted by folder name; unreadable folders are skipped
-        (`get` on their name reports what is wrong)."""
+        (`damaged` lists them with the reason)."""
         datasets = []
         for folder in self._folders():
             try:
@@ -386,3 +386,14 @@ class DatasetCache:
             except DatasetMissingError:
                 continue
         return datasets
+
+    def damaged(self) -> list[tuple[Path, str]]:
+        """Dataset folders that cannot be opened (truncated or missing files, a broken
+        meta.json), with the reason."""
+        found = []
+        for folder in self._folders():
+            try:
+                load_cached(folder)
+            except DatasetMissingError as exc:
+                found.append((folder, str(exc)))
+        return found

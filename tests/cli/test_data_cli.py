@@ -131,3 +131,26 @@ def test_usps_without_h5py_exits_2_naming_pip_install(tmp_path, capsys, monkeypa
     monkeypatch.setitem(sys.modules, "h5py", None)
     assert data("import", "usps", str(tmp_path / "usps.h5"), cache=tmp_path / "c") == 2
     assert "`pip install h5py`" in one_error_line(capsys)
+
+
+def test_list_and_verify_name_damaged_folders(tmp_path, fake_mnist, capsys):
+    """A truncated file made the folder vanish from `data list` ("not in the cache"), and a
+    file changed in place at the same size was never noticed."""
+    cache = tmp_path / "cache"
+    assert data("import", "mnist", str(fake_mnist), cache=cache) == 0
+    [folder] = [p for p in cache.iterdir() if p.name.startswith("mnist-")]
+    assert data("verify", cache=cache) == 0
+    assert f"{folder.name}: ok" in capsys.readouterr().out
+    images = folder / "test_images.npy"
+    flipped = bytearray(images.read_bytes())
+    flipped[-1] ^= 0xFF  # same size, one pixel changed
+    images.write_bytes(bytes(flipped))
+    assert data("verify", "mnist", cache=cache) == 1
+    assert "DAMAGED" in capsys.readouterr().out
+    images.write_bytes(bytes(flipped)[:-100])  # truncated
+    assert data("list", cache=cache) == 0
+    assert f"damaged, cannot be read: {folder.name}" in capsys.readouterr().out
+    assert data("verify", cache=cache) == 1
+    assert f"{folder.name}: DAMAGED" in capsys.readouterr().out
+    assert data("verify", "cifar10", cache=cache) == 2
+    assert "not in the cache" in capsys.readouterr().err

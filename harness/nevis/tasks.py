@@ -129,8 +129,11 @@ def _limit(indices: np.ndarray, limit: int | None, seed: int) -> np.ndarray:
 
 def materialize(suite: NevisSuite, task: StreamTask, cache: DatasetCache) -> MaterializedTask:
     """The task's cached four-split dataset, built on first use; TaskUnavailable if no data."""
-    source = _source_dataset(task, cache)
-    roles = {role: split for role, split in task.splits.items()}
+    source = _source_dataset(task, cache, suite.image_shape)
+    # A Hub copy converted with its own split names (e.g. food-101's "validation" as the test
+    # split) holds them as "train" and "test": the task's roles follow.
+    renamed = {hub: cached for cached, hub in source.source.get("hub_splits", {}).items()}
+    roles = {role: renamed.get(split, split) for role, split in task.splits.items()}
     if "dev" not in roles and "val" in source.split_sizes and not isinstance(
             task.source, ProceduralSource):
         roles["dev"] = "val"  # an importer's validation carve-out of the official train split
@@ -171,7 +174,8 @@ def materialize(suite: NevisSuite, task: StreamTask, cache: DatasetCache) -> Mat
                                                 source.class_names, provenance))
 
 
-def _source_dataset(task: StreamTask, cache: DatasetCache) -> CachedDataset:
+def _source_dataset(task: StreamTask, cache: DatasetCache,
+                    image_shape: tuple[int, int, int]) -> CachedDataset:
     source = task.source
     if isinstance(source, ProceduralSource):
         kind = GENERATORS[source.generator]
@@ -185,15 +189,26 @@ def _source_dataset(task: StreamTask, cache: DatasetCache) -> CachedDataset:
             return cache.get(source.dataset)
         except DatasetMissingError as exc:
             raise TaskUnavailable(f'task "{task.name}": {exc}') from exc
-    return _hub_dataset(task, source, cache)
+    return _hub_dataset(task, source, cache, image_shape)
 
 
 _HUB_FAILURES: dict[str, str] = {}  # host-wide reasons, so one unreachable Hub costs one try
 
 
-def _hub_dataset(task: StreamTask, source: HubSource, cache: DatasetCache) -> CachedDataset:
+# Photo datasets (any image sizes) are cached at this side or the stream's, if larger: the
+# centre square, later fitted to the stream's shape by the task's crop policy.
+HUB_PHOTO_SIZE = 64
+
+
+def _hub_dataset(task: StreamTask, source: HubSource, cache: DatasetCache,
+                 image_shape: tuple[int, int, int] = (3, HUB_PHOTO_SIZE, HUB_PHOTO_SIZE),
+                 ) -> CachedDataset:
     """A cached copy of the Hub dataset (imported from files or from the Hub earlier), else a
-    download through `datasets`; TaskUnavailable with the reason when neither works."""
+    download through `datasets`; TaskUnavailable with the reason when neither works.
+
+    A task with the crop policy takes photos of any sizes: they are converted at a fixed square
+    size (`HUB_PHOTO_SIZE`); its Hub splits are the ones its `splits` name for train and test.
+    """
     from harness.data.sources import KNOWN_DATASETS
     from harness.data.sources.hub import from_hub
 
@@ -203,10 +218,16 @@ def _hub_dataset(task: StreamTask, source: HubSource, cache: DatasetCache) -> Ca
                               if k.hub_id == source.hub and k.name not in source.local
                               and k.hub_label_column == source.label_column)]
     columns = [source.image_column, source.label_column]
+    hub_splits = {"train": task.splits.get("train", "train"),
+                  "test": task.splits.get("test", "test")}
+    size = max(HUB_PHOTO_SIZE, *image_shape[1:]) if task.image_policy is ImagePolicy.CROP \
+        else None
     for dataset in cache.list():
-        if dataset.source.get("hub_id") == source.hub and \
-                dataset.source.get("config") == source.config and \
-                dataset.source.get("columns", columns)[1:] == columns[1:]:
+        converted = dataset.source
+        if converted.get("hub_id") == source.hub and converted.get("config") == source.config \
+                and converted.get("columns", columns)[1:] == columns[1:] \
+                and converted.get("image_size") in (None, size) \
+                and converted.get("hub_splits", {"train": "train", "test": "test"}) == hub_splits:
             return dataset
     for name in names:
         try:
@@ -215,6 +236,7 @@ def _hub_dataset(task: StreamTask, source: HubSource, cache: DatasetCache) -> Ca
             continue
     name = f"hub-{slug(source.hub)}" + (
         "" if source.label_column == "label" else f"-{slug(source.label_column)}")
+    custom_splits = hub_splits if hub_splits != {"train": "train", "test": "test"} else None
     # No importer reads this dataset's files: a machine that reaches the Hub converts it into
     # the harness cache, whose folders are plain files that can be copied.
     hint = (f"import its files with `harness data import {names[0]} PATH`" if names else
@@ -226,7 +248,8 @@ def _hub_dataset(task: StreamTask, source: HubSource, cache: DatasetCache) -> Ca
     try:
         return from_hub(source.hub, cache.root, name=name,
                         config=source.config, image_column=source.image_column,
-                        label_column=source.label_column, offline_hint=hint)
+                        label_column=source.label_column, offline_hint=hint,
+                        image_size=size, splits=custom_splits)
     except UserError as exc:
         if "unreachable" in str(exc):
             _HUB_FAILURES["hub"] = "the Hugging Face Hub is unreachable"

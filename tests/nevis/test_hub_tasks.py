@@ -54,10 +54,12 @@ def test_each_label_column_gets_its_own_copy(tmp_path, monkeypatch):
     downloads = []
 
     def from_hub(hub_id, root=None, *, name=None, config=None, image_column="image",
-                 label_column="label", class_names=None, offline_hint=None):
+                 label_column="label", class_names=None, offline_hint=None, image_size=None,
+                 splits=None):
         downloads.append(label_column)  # what from_hub does once load_dataset has the data
         return hub.convert_hf(toy, root, name=name, image_column=image_column,
-                              label_column=label_column, hub_id=hub_id, config=config)
+                              label_column=label_column, hub_id=hub_id, config=config,
+                              image_size=image_size, splits=splits)
 
     monkeypatch.setattr(hub, "from_hub", from_hub)
     path = tmp_path / "s.toml"
@@ -69,3 +71,63 @@ def test_each_label_column_gets_its_own_copy(tmp_path, monkeypatch):
         assert sorted(set(got["toy-fine"].labels("train").tolist())) == [0, 1, 2, 3]
         assert sorted(set(got["toy-coarse"].labels("train").tolist())) == [0, 1]
     assert downloads == ["fine", "coarse"]
+
+
+PHOTOS = """name = "photos"
+description = "tests only"
+family = "nevis"
+backbone = "small_cnn"
+image_shape = [3, 16, 16]
+stop_year = 1999
+
+[[task]]
+year = 1990
+name = "warm-up"
+type = "shapes"
+source = { generator = "shapes", params = { shapes = ["circle", "square"] }, per_class = [20, 5, 5], seed = 1 }
+
+[[task]]
+year = 2005
+name = "food"
+type = "objects"
+source = { hub = "me/food" }
+splits = { train = "train", test = "validation" }
+image_policy = "crop"
+"""  # noqa: E501
+
+
+def test_photos_of_many_sizes_and_a_test_split_named_validation_are_taken(tmp_path,
+                                                                         monkeypatch):
+    """nevis-real's photo tasks (flowers, pets, textures, food) have images of many sizes and
+    food-101's test split is "validation": the conversion refused both, so those tasks were
+    always left out of the stream."""
+    import datasets
+    from PIL import Image
+
+    from harness.nevis.evaluation import prepare_streams
+
+    rng = np.random.default_rng(1)
+
+    def split(n: int):
+        sizes = [(40, 75), (65, 74), (32, 32), (90, 48)]
+        images = [Image.fromarray(rng.integers(0, 255, (*sizes[i % 4][::-1], 3), dtype=np.uint8))
+                  if i % 3 else Image.fromarray(rng.integers(0, 255, sizes[i % 4][::-1],
+                                                             dtype=np.uint8))  # greyscale
+                  for i in range(n)]
+        return datasets.Dataset.from_dict({"image": images, "label": [i % 2 for i in range(n)]})
+
+    food = datasets.DatasetDict({"train": split(40), "validation": split(12)})
+
+    def from_hub(hub_id, root=None, *, name=None, config=None, image_column="image",
+                 label_column="label", class_names=None, offline_hint=None, image_size=None,
+                 splits=None):
+        return hub.convert_hf(food, root, name=name, image_column=image_column,
+                              label_column=label_column, hub_id=hub_id, config=config,
+                              image_size=image_size, splits=splits)
+
+    monkeypatch.setattr(hub, "from_hub", from_hub)
+    path = tmp_path / "photos.toml"
+    path.write_text(PHOTOS)
+    streams = prepare_streams(load_suite(path), DatasetCache(tmp_path / "cache"))
+    assert streams.test.task_names == ("food",) and streams.unavailable == ()
+    assert np.load(streams.test.files["eval_inputs"]).shape == (12, 3, 16, 16)

@@ -73,7 +73,7 @@ def _reason(exc: BaseException) -> str:
 
 
 def _split_arrays(
-    ds: Any, split: str, image_column: str, label_column: str
+    ds: Any, split: str, image_column: str, label_column: str, size: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     columns = list(ds.column_names)
     for column in (image_column, label_column):
@@ -88,7 +88,7 @@ def _split_arrays(
             labels.extend(batch[label_column])
             yield from batch[image_column]
 
-    array = stack_images(images(), len(ds), lambda i: f"{split} row {i}")
+    array = stack_images(images(), len(ds), lambda i: f"{split} row {i}", size=size)
     try:
         label_array = np.asarray(labels, dtype=np.int64)
     except (TypeError, ValueError) as exc:
@@ -121,19 +121,26 @@ def convert_hf(
     dataset_dict: Mapping[str, Any], root: Path | None = None, *, name: str,
     image_column: str = "image", label_column: str = "label",
     class_names: Sequence[str] | None = None, hub_id: str | None = None,
-    config: str | None = None,
+    config: str | None = None, image_size: int | None = None,
+    splits: Mapping[str, str] | None = None,
 ) -> CachedDataset:
-    """Cache a `DatasetDict` ("train" and "test" splits) under `name`; the cached dataset."""
-    missing = [s for s in ("train", "test") if s not in dataset_dict]
+    """Cache a `DatasetDict` under `name`; the cached dataset. `splits` names the Hub splits
+    cached as "train" and "test" (default: those names); `image_size` takes images of any
+    size, each cropped to its centre square at that size (`stack_images`)."""
+    chosen = {"train": "train", "test": "test", **(splits or {})}
+    missing = [s for s in chosen.values() if s not in dataset_dict]
     if missing:
         raise SourceFormatError(f"{hub_id or name}: no {' or '.join(missing)} split; it has "
                                 f"{', '.join(dataset_dict) or 'none'}")
-    train = _split_arrays(dataset_dict["train"], "train", image_column, label_column)
-    test = _split_arrays(dataset_dict["test"], "test", image_column, label_column)
-    names = _class_names(dataset_dict["train"], label_column, class_names, [train[1], test[1]])
+    train, test = (_split_arrays(dataset_dict[chosen[s]], chosen[s], image_column, label_column,
+                                 image_size) for s in ("train", "test"))
+    names = _class_names(dataset_dict[chosen["train"]], label_column, class_names,
+                         [train[1], test[1]])
     converted = Converted(train=train, test=test, class_names=names)
     source = {"format": "huggingface", "hub_id": hub_id, "config": config,
               "columns": [image_column, label_column]}
+    if image_size is not None or splits:
+        source.update(image_size=image_size, hub_splits=chosen)
     return finish_import(root or default_cache_root(), name, f"huggingface:{hub_id}:{config}",
                          {"content_sha256": _content_digest(converted)}, lambda: converted,
                          source)
@@ -143,6 +150,7 @@ def from_hub(
     hub_id: str, root: Path | None = None, *, name: str | None = None,
     config: str | None = None, image_column: str = "image", label_column: str = "label",
     class_names: Sequence[str] | None = None, offline_hint: str | None = None,
+    image_size: int | None = None, splits: Mapping[str, str] | None = None,
 ) -> CachedDataset:
     """Download `hub_id` with `datasets.load_dataset` and cache it (name: `name` or the id's
     last part). `offline_hint` (what to do instead) ends the error when the Hub cannot be
@@ -167,4 +175,5 @@ def from_hub(
                                 "expected a DatasetDict with train and test splits")
     return convert_hf(loaded, root, name=name or hub_id.rsplit("/", 1)[-1],
                       image_column=image_column, label_column=label_column,
-                      class_names=class_names, hub_id=hub_id, config=config)
+                      class_names=class_names, hub_id=hub_id, config=config,
+                      image_size=image_size, splits=splits)

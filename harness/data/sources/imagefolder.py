@@ -109,11 +109,14 @@ def class_names_of(rows: list[IndexRow], where: Path) -> tuple[str, ...]:
     return tuple(names[label] for label in range(len(names)))
 
 
-def stack_images(items: Iterable[Any], count: int, describe: Callable[[int], str]) -> np.ndarray:
+def stack_images(items: Iterable[Any], count: int, describe: Callable[[int], str],
+                 size: int | None = None) -> np.ndarray:
     """uint8 (N, C, H, W) from `count` PIL images, encoded image bytes or HWC/HW arrays.
 
     The first image decides C (1 for grayscale modes, else 3) and the size; `describe(i)`
-    names item i in errors.
+    names item i in errors. With `size`, images of any sizes and modes are taken: each becomes
+    RGB, its shorter side scaled to `size` and its centre cropped to `size` × `size` (photo
+    datasets, whose images differ in size).
     """
     from PIL import Image, UnidentifiedImageError
 
@@ -123,6 +126,8 @@ def stack_images(items: Iterable[Any], count: int, describe: Callable[[int], str
     for i, item in enumerate(items):
         try:
             image = _as_pil(item, Image)
+            if size is not None:
+                image = _square(image.convert("RGB"), size, Image)
             if out is None:
                 mode = "L" if image.mode in _GRAY_MODES else "RGB"
                 channels = 1 if mode == "L" else 3
@@ -141,6 +146,14 @@ def stack_images(items: Iterable[Any], count: int, describe: Callable[[int], str
     if out is None or filled != count:
         raise SourceFormatError(f"{describe(filled)}: expected {count} images, got {filled}")
     return out
+
+
+def _square(image: Any, size: int, image_module: Any) -> Any:
+    """The centre square of `image`, scaled to `size` × `size`."""
+    side = min(image.width, image.height)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    return image.resize((size, size), image_module.Resampling.BICUBIC,
+                        box=(left, top, left + side, top + side))
 
 
 def _as_pil(item: Any, image_module: Any) -> Any:

@@ -151,12 +151,16 @@ def _calibrate_one(workload: Workload, references: list[Submission],
             if (r.spec.submission, r.spec.scenario) == (sub.meta.name, workload.name) and r.ok:
                 best[r.spec.study] = r.metrics["best_metric"]
         per_seed[sub.meta.name] = best
-        values = [v for v in best if v is not None]
-        if values:
-            medians[sub.meta.name] = float(statistics.median(values))
+        # A failed (or missing) seed reached nothing: it counts as the worst value, so one
+        # lucky seed out of three cannot set the target alone.
+        worst = -math.inf if higher else math.inf
+        median = statistics.median([worst if v is None else v for v in best])
+        if math.isfinite(median):
+            medians[sub.meta.name] = float(median)
     if not medians:
-        raise UserError(f"no reference finished a run on workload {workload.name}; "
-                        "cannot calibrate its target")
+        raise UserError(f"no reference finished most of its runs on workload {workload.name} "
+                        "(see `harness results list --status failed`); cannot calibrate its "
+                        "target")
     chosen = (max if higher else min)(medians.values())
     return WorkloadCalibration(workload.name, round_target(chosen, higher), medians, per_seed)
 

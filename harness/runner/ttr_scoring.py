@@ -87,10 +87,17 @@ def score_ttr(plan: TTRPlan, scratch: Path, worker: dict[str, Any]):
     higher = higher_is_better(plan.kind, plan.metric)
     reached = time_to_target(times, values, plan.target, higher_is_better=higher,
                              max_runtime_s=plan.max_runtime_s)
-    if not finite.all() and not np.isfinite(reached):
-        return (RunStatus.FAILED, "the validation metric became non-finite; the training "
-                "algorithm diverged", {}, {})
-    best = float(np.nanmax(values) if higher else np.nanmin(values))
+    diverged = worker.get("diverged") or ("" if finite.all() else "the validation metric "
+                                          "became non-finite; the training algorithm diverged")
+    if diverged and not np.isfinite(reached):
+        return RunStatus.FAILED, diverged, {}, {}
+    # The best within the budget: the evaluation of the state after the last step is taken
+    # once the clock is past max_runtime_s, and no run can count it (calibration's target is
+    # the median of this best, so it must be reachable in time).
+    in_budget = np.where(times <= plan.max_runtime_s, values, np.nan)
+    if np.isnan(in_budget).all():
+        in_budget = values[:1]  # only the initial evaluation (a budget shorter than a step)
+    best = float(np.nanmax(in_budget) if higher else np.nanmin(in_budget))
     total = worker["submission_time_s"] + worker["eval_time_s"]
     metrics = {
         "time_to_target_s": reached,

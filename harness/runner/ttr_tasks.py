@@ -45,10 +45,15 @@ def _named_loss(fn: Callable[[nn.Module, Batch], Tensor]) -> Callable[[nn.Module
     return loss
 
 
+class Diverged(SubmissionFailure):
+    """The model's outputs became non-finite: the run ends there; its earlier evaluations
+    stand (a time to target met before it counts, as in AlgoPerf)."""
+
+
 def _check_finite(values: Tensor, step: int) -> None:
     if not torch.isfinite(values).all():
-        raise SubmissionFailure(f"the model's outputs became non-finite by step {step}; "
-                                "the training algorithm diverged")
+        raise Diverged(f"the model's outputs became non-finite by step {step}; "
+                       "the training algorithm diverged")
 
 
 def _chunked(model: nn.Module, count: int, batch_size: int,

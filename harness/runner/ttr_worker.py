@@ -50,7 +50,7 @@ from harness.errors import SubmissionFailure
 from harness.performance_options import PerformanceOptions
 from harness.runner.performance import autocast, prepare_model
 from harness.runner.ttr_exchange import EvaluationReports, hold_until_released
-from harness.runner.ttr_tasks import Task, load_task
+from harness.runner.ttr_tasks import Diverged, Task, load_task
 from harness.ttr_kinds import WorkloadKind
 from harness.ttr_models import build_model
 
@@ -101,6 +101,7 @@ def run_ttr_job(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
     (scratch / "ready").touch()
 
     kind = WorkloadKind(w.get("kind", WorkloadKind.CLASSIFICATION.value))
+    torch.manual_seed(job["seed"])  # one initial model per seed, whatever the submission drew
     model = build_model(kind, w["model"], w, w["model_options"]).to(device)
     handle = WorkloadHandle(
         loss=task.loss,
@@ -169,11 +170,18 @@ def _train(job, scratch, algorithm, model, task: Task, batch_size: int) -> dict[
     rows, times, steps, step_times = [], [], [], []
     eval_time_s, next_eval_s, step, order = 0.0, 0.0, 0, torch.empty(0, dtype=torch.long)
     reports = EvaluationReports(scratch) if job.get("stop_at_target") else None
+    diverged = ""
     while True:
         if clock.total_s >= next_eval_s or clock.total_s >= w["max_runtime_s"]:
             clock.timed(algorithm.prepare_for_eval)
             start = time.perf_counter()
-            rows.append(task.evaluate(evaluated, job["eval_batch_size"], step))
+            try:
+                rows.append(task.evaluate(evaluated, job["eval_batch_size"], step))
+            except Diverged as exc:
+                if not rows:
+                    raise
+                diverged = str(exc)
+                break
             eval_time_s += time.perf_counter() - start
             times.append(clock.total_s)
             steps.append(step)
@@ -198,6 +206,7 @@ def _train(job, scratch, algorithm, model, task: Task, batch_size: int) -> dict[
     return {"eval_submission_times_s": times, "eval_steps": steps, "eval_time_s": eval_time_s,
             "submission_time_s": clock.total_s, "num_steps": step,
             "stopped_at_target": bool(reports and reports.stop_requested()),
+            "diverged": diverged,
             "step_time_median_s": median,
             "timing_noise": (p90 - median) / median if median else 0.0}
 

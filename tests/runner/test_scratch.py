@@ -38,7 +38,8 @@ def _sessions(root) -> list[str]:
 def test_runs_share_one_session_folder_per_process(tmp_path):
     first, second = run_scratch("a" * 64, tmp_path), run_scratch("b" * 64, tmp_path)
     assert first != second and first.parent == second.parent == session_folder(tmp_path)
-    assert first.name.startswith("harness-aaaaaaaaaaaa-") and not any(first.iterdir())
+    assert first.name.startswith("harness-run-") and not any(first.iterdir())
+    assert "aaaa" not in first.name and "bbbb" not in second.name  # nothing of the run key
     assert _sessions(tmp_path) == [first.parent.name]
     assert sweep_abandoned(tmp_path) == 0  # our own session is locked
     assert first.parent.is_dir()

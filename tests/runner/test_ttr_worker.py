@@ -178,3 +178,78 @@ def test_a_run_that_diverges_after_meeting_the_target_keeps_its_time(tmp_path):
     plan = TTRPlan(eval_labels=labels, target=0.75, max_runtime_s=60.0, stop_at_target=False)
     status, _, metrics, _ = _scored(tmp_path, plan, [[1, 0, 0, 1], [0, 1, 1, 0]], [1.0, 2.0])
     assert metrics["time_to_target_s"] == 2.0
+
+
+def test_the_best_metric_is_the_best_within_the_budget(tmp_path):
+    """The state after the last step is evaluated once the clock is past max_runtime_s; no run
+    can count that evaluation, so calibration (the median of best_metric) must not either."""
+    plan = TTRPlan(eval_labels=np.zeros(3), target=1.0, max_runtime_s=25.0,
+                   kind=WorkloadKind.LANGUAGE_MODEL, metric="loss", stop_at_target=False)
+    _, _, metrics, _ = _scored(tmp_path, plan, [[5.0] * 3, [3.0] * 3, [1.5] * 3],
+                               [0.1, 20.0, 25.3])
+    assert metrics["best_metric"] == 3.0 and metrics["time_to_target_s"] == float("inf")
+
+
+DIVERGES = ALGORITHM.replace('''    def step(self, batch, step_index):
+        self.opt.zero_grad()''', '''    def step(self, batch, step_index):
+        if step_index == 2000:
+            with torch.no_grad():
+                for p in self.model.parameters():
+                    p.fill_(float("nan"))
+            return
+        self.opt.zero_grad()''')
+
+
+def test_a_worker_whose_model_diverges_after_the_target_keeps_its_time(tmp_path):
+    """The worker used to fail the whole run at the first non-finite evaluation; it now ends
+    the run there and the parent scores the evaluations before it."""
+    assert DIVERGES != ALGORITHM
+    job, eval_labels = tiny_job(tmp_path, DIVERGES)
+    job["workload"]["max_runtime_s"] = 30.0
+    result = run_ttr_job(job, tmp_path)
+    assert "non-finite by step" in result["diverged"] and result["num_steps"] >= 2000
+    plan = TTRPlan(eval_labels=eval_labels, target=0.9, max_runtime_s=30.0,
+                   stop_at_target=False)
+    status, reason, metrics, _ = score_ttr(plan, tmp_path, result)
+    assert (status.value, reason) == ("ok", "") and metrics["time_to_target_s"] < 30
+    never = TTRPlan(eval_labels=eval_labels, target=1.01, max_runtime_s=30.0,
+                    stop_at_target=False)
+    status, reason, _, _ = score_ttr(never, tmp_path, result)
+    assert status.value == "failed" and "non-finite by step" in reason
+
+
+INIT_PROBE = """
+import json
+import torch
+from harness.api import TrainingAlgorithm
+
+if DRAW:
+    torch.rand(10)  # a submission drawing from the global generator at import
+
+
+class Algorithm(TrainingAlgorithm):
+    def batch_size(self, workload):
+        return 16
+
+    def init(self, workload, model):
+        with open(self.hparams["out"], "w") as f:
+            json.dump(next(model.parameters()).flatten()[:8].tolist(), f)
+
+    def step(self, batch, step_index):
+        pass
+"""
+
+
+def test_the_initial_model_does_not_depend_on_the_submissions_random_draws(tmp_path):
+    import json
+
+    weights = []
+    for draw in (False, True):
+        folder = tmp_path / str(draw)
+        folder.mkdir()
+        job, _ = tiny_job(folder, f"DRAW = {draw}\n" + INIT_PROBE)
+        job["hparams"] = {"out": str(folder / "weights.json")}
+        job["workload"]["max_runtime_s"] = 0.01
+        run_ttr_job(job, folder)
+        weights.append(json.loads((folder / "weights.json").read_text()))
+    assert weights[0] == weights[1]

@@ -122,3 +122,30 @@ def test_calibrate_refuses_bad_input(tmp_path, capsys):
     suite = load_suite(path)
     with Store(tmp_path / "x.db") as store, pytest.raises(UserError, match="no workload lmm"):
         run_calibration(suite, [load_submission(adamw)], store, only=["lmm"])
+
+
+def test_a_failed_seed_counts_as_the_worst_in_the_median():
+    """Seeds [failed, failed, 0.9] used to give a target of 0.9: one lucky seed of three."""
+    from harness.calibrate import _calibrate_one
+    from harness.runner.result import RunResult, RunStatus
+    from harness.runner.spec import Phase, RunSpec
+
+    suite = load_suite("ttr-quick")
+    workload = suite.base_workloads[0]
+    sub = load_submission(REPO / "submissions" / "nadamw")
+
+    def run(study, best):
+        spec = RunSpec(suite=suite.name, suite_version=suite.version, scenario=workload.name,
+                       phase=Phase.EVALUATE, submission=sub.meta.name,
+                       submission_hash=sub.content_hash, hparams={}, seed=study, trial=0,
+                       study=study)
+        if best is None:
+            return RunResult(spec=spec, status=RunStatus.FAILED, reason="diverged")
+        return RunResult(spec=spec, status=RunStatus.OK, metrics={"best_metric": best})
+
+    higher = workload.metric in ("accuracy", "ssim")
+    good, bad = (0.9, 0.5) if higher else (0.5, 0.9)
+    with pytest.raises(UserError, match="finished most of its runs"):
+        _calibrate_one(workload, [sub], [run(0, None), run(1, None), run(2, good)], 3)
+    calibrated = _calibrate_one(workload, [sub], [run(0, None), run(1, bad), run(2, good)], 3)
+    assert calibrated.target == round_target(bad, higher)  # the median of [worst, bad, good]

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.utils.data
 from torch import nn
 
 
@@ -27,14 +28,37 @@ def allowed_state_bytes(replay_samples: int, input_shape: tuple[int, ...], num_o
     return replay_samples * sample_bytes + model_copies * 4 * num_parameters
 
 
-def measure_state_bytes(learner: Any) -> int:
+def measure_state_bytes(learner: Any, network_bytes: int | None = None) -> int:
     """Bytes of distinct buffers reachable from `learner` (tensor storages, NumPy buffers,
-    bytes), minus its live network.
+    bytes), minus its live network: the largest module it holds, counted at most as
+    `network_bytes` (a fresh backbone's parameters and buffers), so samples registered as
+    buffers or extra parameters on the network are not taken for the network.
 
     The walk has no depth limit (a replay buffer may be a linked list, or nested many levels
     down) and visits each object once; it descends into mappings, sequences, sets, deques,
     object arrays, and the attributes and slots of user classes.
     """
+    buffers, modules = _walk(learner)
+    total = sum(buffers.values())
+    if modules:
+        live = _module_bytes(max(modules, key=_module_bytes))
+        total -= live if network_bytes is None else min(live, network_bytes)
+    return max(total, 0)
+
+
+def reachable_modules(learner: Any) -> list[nn.Module]:
+    """Every network module reachable from `learner` (attributes, containers, helper objects),
+    each once, parents before their children."""
+    _, found = _walk(learner)
+    inner = {id(child) for module in found for child in list(module.modules())[1:]}
+    ordered: dict[int, nn.Module] = {}
+    for root in (m for m in found if id(m) not in inner):
+        for module in root.modules():
+            ordered.setdefault(id(module), module)
+    return list(ordered.values())
+
+
+def _walk(learner: Any) -> tuple[dict[int, int], list[nn.Module]]:
     buffers: dict[int, int] = {}  # address (or id, for bytes) -> bytes; shared memory once
     modules: list[nn.Module] = []
     visited: set[int] = set()
@@ -44,11 +68,12 @@ def measure_state_bytes(learner: Any) -> int:
         if id(obj) not in visited:
             visited.add(id(obj))
             stack.extend(_children(obj, buffers, modules))
-    total = sum(buffers.values())
-    if modules:
-        live = max(modules, key=_module_bytes)
-        total -= _module_bytes(live)
-    return max(total, 0)
+    return buffers, modules
+
+
+def network_bytes(module: nn.Module) -> int:
+    """Bytes of a network's parameters and buffers (the allowance of the live network)."""
+    return _module_bytes(module)
 
 
 def _module_bytes(module: nn.Module) -> int:
@@ -79,6 +104,8 @@ def _children(obj: Any, buffers: dict[int, int], modules: list[nn.Module]) -> It
         return [*obj.parameters(), *obj.buffers(), vars(obj)]
     if isinstance(obj, torch.optim.Optimizer):
         return [obj.state]
+    if isinstance(obj, torch.utils.data.Dataset) and hasattr(obj, "__dict__"):
+        return [vars(obj)]  # TensorDataset, Subset, ConcatDataset: a buffer in torch's clothes
     if isinstance(obj, Mapping):
         return [*obj.keys(), *obj.values()]
     if isinstance(obj, Collection):  # list, tuple, set, deque, ...

@@ -13,8 +13,9 @@ processing of each batch, so neither needs the learner's cooperation.
   `uncounted_train_time_s`), so the site can say whose FLOPs are a lower bound.
 - **Continual evaluation**: every `every_steps` steps the learner predicts the fixed subsample;
   its time is measured so the worker can exclude it from training time. Train/eval flags of
-  every module the learner holds are restored afterwards, so a mid-task `predict` (which
-  typically calls `model.eval()`) cannot change how training continues.
+  every module the learner holds (anywhere in its state: attributes, dicts, helper objects)
+  are restored afterwards, so a mid-task `predict` (which typically calls `model.eval()`)
+  cannot change how training continues.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from typing import Any
 import numpy as np
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
+
+from harness.runner.audit import reachable_modules
 
 FLOP_SAMPLES_PER_TASK = 3
 
@@ -45,6 +48,7 @@ class StepInstrument:
         self.clock = clock
         self.eval_time_s = 0.0
         self.step_time_s = 0.0  # inside the learner's processing of the harness's batches
+        self._modules: list[nn.Module] | None = None
         self.rows: list[tuple[int, np.ndarray]] = []  # (step within task, predictions)
 
     @property
@@ -69,7 +73,9 @@ class StepInstrument:
 
     def evaluate_now(self, step: int) -> None:
         start = self.clock()
-        modes = [(m, m.training) for m in _modules_of(self.learner)]
+        if self._modules is None:  # found once per task: the walk covers the learner's state
+            self._modules = reachable_modules(self.learner)
+        modes = [(m, m.training) for m in self._modules]
         self.rows.append((step, self.evaluate()))
         _restore_modes(modes)
         self.eval_time_s += self.clock() - start
@@ -83,14 +89,3 @@ def _restore_modes(modes: list[tuple[nn.Module, bool]]) -> None:
     for module, training in modes:
         if module.training != training:
             module.train(training)
-
-
-def _modules_of(learner: Any) -> list[nn.Module]:
-    found: list[nn.Module] = []
-    for value in vars(learner).values():
-        if isinstance(value, nn.Module):
-            found.extend(value.modules())
-        elif isinstance(value, list | tuple):
-            found.extend(m for v in value if isinstance(v, nn.Module) for m in v.modules())
-    return found
-

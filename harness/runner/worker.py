@@ -38,7 +38,7 @@ from harness.data.batches import PRENORMALIZE_MAX_BYTES, DeviceTaskData, Normali
 from harness.errors import BudgetExceededError, SubmissionFailure
 from harness.models import backbone_factory
 from harness.performance_options import PerformanceOptions
-from harness.runner.audit import allowed_state_bytes, measure_state_bytes
+from harness.runner.audit import allowed_state_bytes, measure_state_bytes, network_bytes
 from harness.runner.hardware import hardware_fingerprint
 from harness.runner.instrument import StepInstrument
 from harness.runner.performance import PreparedFactory, autocast, to_device
@@ -110,8 +110,11 @@ def predict_all(learner: ContinualLearner, inputs: torch.Tensor, normalize: Norm
             _check_logits(logits, hi - lo, num_outputs, after_task)
             if scenario is Scenario.TASK:
                 allowed = torch.tensor(task_classes[task], device=logits.device)
-                chosen = allowed[logits[:, allowed].argmax(dim=1)]
+                scored = logits[:, allowed]
+                _check_scored(scored, after_task)
+                chosen = allowed[scored.argmax(dim=1)]
             else:
+                _check_scored(logits, after_task)
                 chosen = logits.argmax(dim=1)
             predictions[lo:hi] = chosen.cpu()
     return predictions.numpy().astype(np.int16)
@@ -124,9 +127,20 @@ def _check_logits(logits: Any, batch: int, num_outputs: int, after_task: int) ->
     if tuple(logits.shape) != (batch, num_outputs):
         raise SubmissionFailure(f"predict returned logits of shape {tuple(logits.shape)}, "
                                 f"expected ({batch}, {num_outputs}) ({when})")
-    if not torch.isfinite(logits).all():
-        raise SubmissionFailure(f"predict returned non-finite logits (NaN or inf) {when}; "
+    # -inf is a masking idiom (other tasks' classes in task-incremental learning); NaN and
+    # +inf are a diverged model
+    if torch.isnan(logits).any() or torch.isposinf(logits).any():
+        raise SubmissionFailure(f"predict returned non-finite logits (NaN or +inf) {when}; "
                                 "the model has probably diverged (try a smaller learning rate)")
+
+
+def _check_scored(logits: torch.Tensor, after_task: int) -> None:
+    """Each row needs a finite logit among the classes it is scored on."""
+    if not torch.isfinite(logits).any(dim=1).all():
+        when = "before the first task" if after_task < 0 else f"after task {after_task}"
+        raise SubmissionFailure(f"predict returned a row whose logits are all -inf over the "
+                                f"classes it is scored on {when}; mask with a large negative "
+                                "finite value instead")
 
 
 def time_without_compile(call: Callable[[], None], now: Callable[[], float],
@@ -198,6 +212,7 @@ class _Run:
         self.rows: list[np.ndarray] = []
         self.ce_rows: list[tuple[int, int, np.ndarray]] = []  # (task, step, predictions)
         self.train_time_s = self.eval_time_s = 0.0
+        self._network_bytes: int | None = None
         self.measured = {"samples_seen": 0, "uncounted_train_time_s": 0.0,
                          "train_flops": [], "state_bytes_measured": [],
                          "state_bytes_reported": []}
@@ -284,7 +299,12 @@ class _Run:
         reported = self.learner.state_size_bytes()
         if reported is not None and (not isinstance(reported, int) or reported < 0):
             raise SubmissionFailure(f"state_size_bytes() returned {reported!r}, not a byte count")
-        measured = measure_state_bytes(self.learner)
+        if self._network_bytes is None:  # a fresh backbone, without shifting the seed
+            with torch.random.fork_rng(devices=[]):
+                self._network_bytes = network_bytes(backbone_factory(
+                    self.job["backbone"], tuple(self.job["input_shape"]),
+                    self.job["num_outputs"], **self.job["backbone_options"])())
+        measured = measure_state_bytes(self.learner, self._network_bytes)
         self.measured["state_bytes_reported"].append(reported)
         self.measured["state_bytes_measured"].append(measured)
         allowed = self.ctx.budget.state_bytes_allowed

@@ -152,6 +152,35 @@ def test_continual_evaluation_restores_mixed_train_and_eval_modes():
     assert len(instrument.rows) == 1
 
 
+def test_modes_are_restored_for_networks_kept_in_dicts_and_helper_objects():
+    """Only attributes and top-level lists were restored: a network in a dict or a helper
+    object stayed in eval mode after the first mid-task evaluation, and trained so."""
+    class Helper:
+        def __init__(self):
+            self.net = nn.Sequential(nn.Linear(4, 4), nn.Dropout())
+
+    class Learner:
+        def __init__(self):
+            self.nets = {"main": nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4))}
+            self.helper = Helper()
+
+    learner = Learner()
+    shared = learner.helper.net[0]
+    learner.nets["main"].append(shared)  # one module reachable twice: still restored once
+    modules = [*learner.nets["main"].modules(), *learner.helper.net.modules()]
+
+    def predict():
+        for module in modules:
+            module.eval()
+        return np.zeros(1, dtype=np.int16)
+
+    instrument = StepInstrument(2, evaluate=predict, every_steps=1, learner=learner,
+                                clock=lambda: 0.0)
+    with instrument(0):
+        pass
+    assert all(m.training for m in modules)
+
+
 def test_the_audit_finds_state_in_deques_numpy_bytes_slots_and_deep_nesting():
     """Common replay-buffer idioms; each holds 40,000 bytes that the audit must count once."""
     import collections
@@ -212,3 +241,27 @@ def test_training_outside_the_harness_batches_is_measured_and_named_on_the_site(
     [bench] = site.suites[0].benchmarks
     note = bench.compute.flops_note
     assert "gdumb-copy (" in note and "naive-copy" not in note and "lower bound" in note
+
+
+def test_the_audit_counts_a_torch_dataset_and_samples_registered_on_the_network():
+    """A replay buffer in a TensorDataset, or registered as buffers on the model, counted 0:
+    torch objects were not opened, and the whole largest module was taken for the network."""
+    from torch.utils.data import TensorDataset
+
+    from harness.runner.audit import network_bytes
+
+    def learner_with(**attributes):
+        learner = type("Learner", (), {})()
+        learner.model = nn.Linear(10, 10)  # 440 bytes of parameters
+        for name, value in attributes.items():
+            setattr(learner, name, value)
+        return learner
+
+    fresh = network_bytes(nn.Linear(10, 10))
+    assert fresh == 440
+    kept = learner_with(buffer=TensorDataset(torch.zeros(1000, 10), torch.zeros(1000)))
+    assert measure_state_bytes(kept, fresh) == 40_000 + 4_000
+    hoarder = learner_with()
+    hoarder.model.register_buffer("samples", torch.zeros(1000, 10))
+    assert measure_state_bytes(hoarder, fresh) == 40_000
+    assert measure_state_bytes(learner_with(), fresh) == 0

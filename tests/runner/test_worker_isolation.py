@@ -12,7 +12,16 @@ from harness.runner.spec import Phase
 from harness.store import Store
 from harness.submission import load_submission
 from harness.suite import load_suite
-from tests.conftest import HANGS, LABEL_SPY, NAN, RAISES, TWO_PASSES, make_method, write_tiny_suite
+from tests.conftest import (
+    HANGS,
+    LABEL_SPY,
+    LEARNER_HEAD,
+    NAN,
+    RAISES,
+    TWO_PASSES,
+    make_method,
+    write_tiny_suite,
+)
 
 
 def run_methods(tmp_path, cache, methods, **options):
@@ -94,3 +103,42 @@ def test_each_scenario_runs_and_scores_a_full_accuracy_matrix(tmp_path, tiny_cac
     matrix = ev.curves["accuracy_matrix"]
     assert len(matrix) == 3 and all(len(row) == 2 for row in matrix)
     assert ev.metrics["samples_seen"] == 2 * 2 * 24  # tasks × classes × train per class
+
+
+MASKS_OTHER_TASKS = LEARNER_HEAD.replace("""    def predict(self, x, task=None):
+        return self.model(x)""", """    def predict(self, x, task=None):
+        logits = self.model(x)
+        if task is not None and task in self.classes:  # other tasks' classes: -inf
+            mask = torch.full_like(logits, float("-inf"))
+            mask[:, list(self.classes[task])] = 0.0
+            logits = logits + mask
+        return logits""") + """
+    classes = {}
+
+    def learn(self, task, data):
+        self.classes[task.index] = task.classes
+        for x, y in data:
+            self.opt.zero_grad()
+            F.cross_entropy(self.model(x), y).backward()
+            self.opt.step()
+"""
+ALL_MINUS_INF = LEARNER_HEAD.replace("        return self.model(x)",
+                                     "        return self.model(x) * 0 - float('inf')") + """
+    def learn(self, task, data):
+        for x, y in data:
+            pass
+"""
+
+
+def test_minus_inf_masks_pass_but_a_row_with_nothing_finite_fails(tmp_path, tiny_cache):
+    """Masking other tasks' classes with -inf is a task-incremental idiom, not divergence."""
+    methods = [make_method(tmp_path, "masks", MASKS_OTHER_TASKS),
+               make_method(tmp_path, "all-minus-inf", ALL_MINUS_INF)]
+    suite = load_suite(write_tiny_suite(tmp_path, scenarios=("task",)))
+    with Store(tmp_path / "r.db") as store:
+        evaluate(suite, [load_submission(m) for m in methods], store,
+                 EvaluateOptions(num_trials=1, num_seeds=1, sandbox=False), cache=tiny_cache)
+        frame = store.runs_frame()
+    assert set(frame[frame.submission == "masks"].status) == {"ok"}
+    [reason] = reasons_of(frame, "all-minus-inf")
+    assert "all -inf over the classes it is scored on" in reason

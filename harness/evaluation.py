@@ -18,7 +18,13 @@ from typing import Literal
 
 from harness.data.cache import CachedDataset, DatasetCache
 from harness.data.scenario import ScenarioPlan, build_plan
-from harness.protocol import check_separation, evaluation_specs, select_best, tuning_specs
+from harness.protocol import (
+    check_same_shape,
+    check_separation,
+    evaluation_specs,
+    select_best,
+    tuning_specs,
+)
 from harness.runner.execute import RunJob, prepare_plan_files
 from harness.runner.local import LocalExecutor, threads_per_job
 from harness.runner.process import WorkerSettings
@@ -153,6 +159,7 @@ def _prepare(suite: Suite, cache: DatasetCache) -> list[_Benchmark]:
         tuning = build_plan(suite.tuning, scenario, tuning_ds)
         evaluation = build_plan(suite.evaluation, scenario, evaluation_ds)
         check_separation(suite.name, tuning, evaluation)
+        check_same_shape(suite.name, tuning, evaluation)
         per_task = suite.continual_eval.samples_per_task if suite.continual_eval.every_steps \
             else 0
         benchmarks.append(_Benchmark(

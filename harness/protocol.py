@@ -47,6 +47,20 @@ def check_separation(suite_name: str, tuning: ScenarioPlan, evaluation: Scenario
             "tune on different data (other classes, another split or another dataset)")
 
 
+def check_same_shape(suite_name: str, tuning: ScenarioPlan, evaluation: ScenarioPlan) -> None:
+    """Refuse tuning and evaluation scenarios of different shapes: hyperparameters tuned with
+    2 classes per task and 6 outputs would be judged on 3 per task and 9 outputs."""
+    shapes = [(len(plan.tasks), tuple(len(t.classes) for t in plan.tasks), plan.num_outputs)
+              for plan in (tuning, evaluation)]
+    if shapes[0] != shapes[1]:
+        (tasks, per_task, outputs), (tasks2, per_task2, outputs2) = shapes
+        raise ConfigError(
+            f"suite {suite_name}: the tuning scenario has {tasks} tasks of {list(per_task)} "
+            f"classes ({outputs} outputs), the evaluation scenario {tasks2} tasks of "
+            f"{list(per_task2)} ({outputs2} outputs); both sides need the same shape, so the "
+            "tuned hyperparameters fit the problem they are judged on")
+
+
 def _samples(plan: ScenarioPlan, split: str, indices: np.ndarray) -> set[tuple[str, str, int]]:
     return {(plan.dataset.fingerprint, split, int(i)) for i in indices}
 

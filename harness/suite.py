@@ -284,6 +284,11 @@ def _scenario_data(table, problems, where) -> ScenarioData:
     optional = {}
     for key in ("max_train_per_class", "max_eval_per_class"):
         optional[key] = _positive_int(table, key, problems, where) if key in table else None
+    train_split = table.get("train_split", "train")
+    if train_split == table.get("eval_split", "test"):
+        problems.add(f'{where} trains and scores on the same split "{train_split}": its scores '
+                     "would be of training data; set train_split and eval_split apart",
+                     key="eval_split")
     return ScenarioData(
         dataset=dataset, classes=tuple(classes), num_tasks=num_tasks,
         class_order_seed=table.get("class_order_seed", 0),

@@ -1,3 +1,5 @@
+import pytest
+
 from harness.protocol import TUNING_SEED_OFFSET, select_best
 from harness.runner.result import RunResult, RunStatus
 from harness.runner.spec import Phase, RunSpec
@@ -60,3 +62,34 @@ def test_disjoint_classes_of_one_dataset_pass_the_separation_check(tiny_cache, t
     data = tiny_cache.get("textures")
     check_separation("tiny", build_plan(suite.tuning, Scenario.CLASS, data),
                      build_plan(suite.evaluation, Scenario.CLASS, data))
+
+
+def test_tuning_and_evaluation_of_different_shapes_are_refused(tmp_path, tiny_cache):
+    """Tuned with 2 classes per task (4 outputs), judged on 3 per task (6 outputs): refused."""
+    from harness.errors import ConfigError
+    from harness.evaluation import EvaluateOptions, evaluate
+    from harness.store import Store
+    from harness.submission import load_submission
+    from harness.suite import load_suite
+    from tests.conftest import REPO, write_tiny_suite
+
+    path = write_tiny_suite(tmp_path)
+    path.write_text(path.read_text().replace("classes = [0, 1, 2, 3]",
+                                             "classes = [0, 1, 2, 3, 8, 9]"))
+    with Store(tmp_path / "r.db") as store, pytest.raises(
+            ConfigError, match=r"2 tasks of \[2, 2\] classes \(4 outputs\), the evaluation "
+                               r"scenario 2 tasks of \[3, 3\] \(6 outputs\)"):
+        evaluate(load_suite(path), [load_submission(REPO / "submissions" / "naive")], store,
+                 EvaluateOptions(num_trials=1, num_seeds=1), cache=tiny_cache)
+
+
+def test_a_side_that_trains_and_scores_on_one_split_is_refused(tmp_path):
+    from harness.errors import ConfigError
+    from harness.suite import load_suite
+    from tests.conftest import write_tiny_suite
+
+    path = write_tiny_suite(tmp_path)
+    path.write_text(path.read_text().replace('eval_split = "test"',
+                                             'eval_split = "test"\ntrain_split = "test"'))
+    with pytest.raises(ConfigError, match='trains and scores on the same split "test"'):
+        load_suite(path)

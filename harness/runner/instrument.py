@@ -9,8 +9,9 @@ processing of each batch, so neither needs the learner's cooperation.
   slow training several-fold; a few samples cost little and capture steps whose cost changes
   during a task (e.g. replay once the buffer fills). Work a learner does outside the steps
   (GDumb's retraining from its memory, joint's retraining, EWC's Fisher) is not counted: its
-  time is measured instead (`step_time_s`; the worker reports the rest of the training time as
-  `uncounted_train_time_s`), so the site can say whose FLOPs are a lower bound.
+  time is measured instead (`step_time_s`, from the first batch to the end of the last; the
+  worker reports the rest of the training time as `uncounted_train_time_s`), so the site can
+  say whose FLOPs are a lower bound.
 - **Continual evaluation**: every `every_steps` steps the learner predicts the fixed subsample;
   its time is measured so the worker can exclude it from training time. Train/eval flags of
   every module the learner holds (anywhere in its state: attributes, dicts, helper objects)
@@ -47,7 +48,12 @@ class StepInstrument:
         self.learner = learner
         self.clock = clock
         self.eval_time_s = 0.0
-        self.step_time_s = 0.0  # inside the learner's processing of the harness's batches
+        # The span from the first batch to the end of the last one (two clock readings per
+        # task: the clock synchronizes a GPU, which per step would stall it), and the
+        # evaluation time inside it.
+        self._span_start: float | None = None
+        self._span_end: float | None = None
+        self._eval_in_span_s = 0.0
         self._modules: list[nn.Module] | None = None
         self.rows: list[tuple[int, np.ndarray]] = []  # (step within task, predictions)
 
@@ -57,9 +63,18 @@ class StepInstrument:
             return 0.0
         return float(np.mean(self.sampled_flops)) * self.num_steps
 
+    @property
+    def step_time_s(self) -> float | None:
+        """Seconds from the first batch to the end of the last, less evaluations; None if the
+        learner did not finish the task's batches."""
+        if self._span_start is None or self._span_end is None:
+            return None
+        return self._span_end - self._span_start - self._eval_in_span_s
+
     @contextmanager
     def __call__(self, step: int) -> Iterator[None]:
-        start = self.clock()
+        if step == 0:
+            self._span_start = self.clock()
         if step in self.sampled:
             counter = FlopCounterMode(display=False)
             with counter:
@@ -67,7 +82,9 @@ class StepInstrument:
             self.sampled_flops.append(counter.get_total_flops())
         else:
             yield
-        self.step_time_s += self.clock() - start
+        if step == self.num_steps - 1:
+            self._span_end = self.clock()
+            self._eval_in_span_s = self.eval_time_s
         if self.evaluate is not None and self.every_steps and (step + 1) % self.every_steps == 0:
             self.evaluate_now(step + 1)
 

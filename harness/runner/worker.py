@@ -289,8 +289,9 @@ class _Run:
         self.train_time_s += learner_time_s
         self.eval_time_s += instrument.eval_time_s
         # training outside the harness's batches: its FLOPs are not counted (instrument)
-        self.measured["uncounted_train_time_s"] += max(
-            0.0, learner_time_s - instrument.step_time_s)
+        if instrument.step_time_s is not None:  # else unknown: the batches were not finished
+            self.measured["uncounted_train_time_s"] += max(
+                0.0, learner_time_s - instrument.step_time_s)
         self.ce_rows += [(t, step, preds) for step, preds in instrument.rows]
         self.measured["samples_seen"] += data.samples_yielded
         self.measured["train_flops"].append(instrument.estimated_flops)

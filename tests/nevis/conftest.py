@@ -63,6 +63,12 @@ image_policy = "pad"
 """  # noqa: E501
 
 
+def small_stream(name: str, tasks: str) -> str:
+    """A stream suite of `tasks` (TOML [[task]] tables) at 16×16, divided at 1999."""
+    return (f'name = "{name}"\ndescription = "tests only"\nfamily = "nevis"\n'
+            'backbone = "small_cnn"\nimage_shape = [3, 16, 16]\nstop_year = 1999\n\n' + tasks)
+
+
 def write_stream(folder: Path, epochs: int = 1, big: int = 24, extra: str = "") -> Path:
     path = folder / "tiny-stream.toml"
     path.write_text(TINY_STREAM.format(epochs=epochs, big=big) + extra)

@@ -9,15 +9,9 @@ import harness.data.sources.hub as hub
 from harness.data.cache import DatasetCache
 from harness.nevis.tasks import _hub_dataset
 from harness.suite import load_suite
+from tests.nevis.conftest import small_stream
 
-SUITE = '''name = "two-labelings"
-description = "tests only"
-family = "nevis"
-backbone = "small_cnn"
-image_shape = [3, 16, 16]
-stop_year = 1999
-
-[[task]]
+SUITE = small_stream("two-labelings", '''[[task]]
 year = 1990
 name = "toy-fine"
 type = "objects"
@@ -34,7 +28,21 @@ year = 2005
 name = "other"
 type = "shapes"
 source = { generator = "shapes", params = { shapes = ["circle", "square"] }, per_class = [20, 5, 5], seed = 1 }
-'''  # noqa: E501
+''')  # noqa: E501
+
+
+def fake_hub(monkeypatch, dataset_dict, downloads: list) -> None:
+    """`from_hub` as it is once `datasets.load_dataset` returned `dataset_dict` (no Hub here);
+    each download's label column is appended to `downloads`."""
+    def from_hub(hub_id, root=None, *, name=None, config=None, image_column="image",
+                 label_column="label", class_names=None, offline_hint=None, image_size=None,
+                 splits=None):
+        downloads.append(label_column)
+        return hub.convert_hf(dataset_dict, root, name=name, image_column=image_column,
+                              label_column=label_column, hub_id=hub_id, config=config,
+                              image_size=image_size, splits=splits)
+
+    monkeypatch.setattr(hub, "from_hub", from_hub)
 
 
 def test_each_label_column_gets_its_own_copy(tmp_path, monkeypatch):
@@ -53,15 +61,7 @@ def test_each_label_column_gets_its_own_copy(tmp_path, monkeypatch):
     toy = datasets.DatasetDict({"train": split(40), "test": split(12)})
     downloads = []
 
-    def from_hub(hub_id, root=None, *, name=None, config=None, image_column="image",
-                 label_column="label", class_names=None, offline_hint=None, image_size=None,
-                 splits=None):
-        downloads.append(label_column)  # what from_hub does once load_dataset has the data
-        return hub.convert_hf(toy, root, name=name, image_column=image_column,
-                              label_column=label_column, hub_id=hub_id, config=config,
-                              image_size=image_size, splits=splits)
-
-    monkeypatch.setattr(hub, "from_hub", from_hub)
+    fake_hub(monkeypatch, toy, downloads)
     path = tmp_path / "s.toml"
     path.write_text(SUITE)
     suite = load_suite(path)
@@ -73,14 +73,7 @@ def test_each_label_column_gets_its_own_copy(tmp_path, monkeypatch):
     assert downloads == ["fine", "coarse"]
 
 
-PHOTOS = """name = "photos"
-description = "tests only"
-family = "nevis"
-backbone = "small_cnn"
-image_shape = [3, 16, 16]
-stop_year = 1999
-
-[[task]]
+PHOTOS = small_stream("photos", """[[task]]
 year = 1990
 name = "warm-up"
 type = "shapes"
@@ -93,7 +86,7 @@ type = "objects"
 source = { hub = "me/food" }
 splits = { train = "train", test = "validation" }
 image_policy = "crop"
-"""  # noqa: E501
+""")  # noqa: E501
 
 
 def test_photos_of_many_sizes_and_a_test_split_named_validation_are_taken(tmp_path,
@@ -118,14 +111,7 @@ def test_photos_of_many_sizes_and_a_test_split_named_validation_are_taken(tmp_pa
 
     food = datasets.DatasetDict({"train": split(40), "validation": split(12)})
 
-    def from_hub(hub_id, root=None, *, name=None, config=None, image_column="image",
-                 label_column="label", class_names=None, offline_hint=None, image_size=None,
-                 splits=None):
-        return hub.convert_hf(food, root, name=name, image_column=image_column,
-                              label_column=label_column, hub_id=hub_id, config=config,
-                              image_size=image_size, splits=splits)
-
-    monkeypatch.setattr(hub, "from_hub", from_hub)
+    fake_hub(monkeypatch, food, [])
     path = tmp_path / "photos.toml"
     path.write_text(PHOTOS)
     streams = prepare_streams(load_suite(path), DatasetCache(tmp_path / "cache"))

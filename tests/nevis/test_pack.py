@@ -8,7 +8,7 @@ import numpy as np
 from harness.nevis.evaluation import prepare_streams
 from harness.nevis.tasks import materialize
 from harness.suite import load_suite
-from tests.nevis.conftest import TINY_STREAM
+from tests.nevis.conftest import TINY_STREAM, small_stream
 
 TEXT = TINY_STREAM.format(epochs=1, big=24)
 SHAPES = TEXT[TEXT.index("[[task]]\nyear = 2000"):TEXT.index("[[task]]\nyear = 2001")]
@@ -45,14 +45,7 @@ def test_one_source_named_two_ways_in_the_two_streams_is_refused(tmp_path):
     from harness.errors import ConfigError
 
     path = tmp_path / "leaky.toml"
-    path.write_text('''name = "leaky"
-description = "tests only"
-family = "nevis"
-backbone = "small_cnn"
-image_shape = [3, 16, 16]
-stop_year = 1999
-
-[[task]]
+    path.write_text(small_stream("leaky", '''[[task]]
 year = 1990
 name = "digits-dev"
 type = "digits"
@@ -64,7 +57,7 @@ year = 2005
 name = "digits-test"
 type = "digits"
 source = { hub = "example/digits", local = ["glyphs-digits-clean"] }
-''')
+'''))
     suite = load_suite(path)  # the names differ: the suite file's check cannot tell
     cache = DatasetCache(tmp_path / "cache", sizes_override={"train": 40, "val": 10, "test": 10})
     with pytest.raises(ConfigError, match="'digits-dev' and test task 'digits-test' are made "

@@ -26,9 +26,13 @@ from harness import __version__
 from harness.errors import UserError
 from harness.runner.result import RunResult, RunStatus
 from harness.runner.spec import RunSpec, canonical_json
-from harness.store import SCHEMA_VERSION, Decision, Store
+from harness.store import Decision, Store
 
 FORMAT = "harness-results"
+# The bundle's format version, in the header's `schema_version` field (which held the store's
+# schema version, 1 and 2, before): 3 adds decision and submission lines and encoded
+# non-finite numbers, so a harness that cannot read them says "written by a newer harness".
+BUNDLE_VERSION = 3
 
 
 def run_to_record(result: RunResult) -> dict[str, Any]:
@@ -112,7 +116,7 @@ def export_bundle(store: Store, path: Path) -> int:
         "submission": [dict(zip(("name", "submission_hash", "metadata", "first_seen"), row,
                                 strict=True)) for row in store.submission_records()],
     }
-    header = {"format": FORMAT, "schema_version": SCHEMA_VERSION,
+    header = {"format": FORMAT, "schema_version": BUNDLE_VERSION,
               "harness_version": __version__}
     lines = [canonical_json(header | {f"{kind}s": len(records[kind]) for kind in _KINDS})]
     for kind in _KINDS:
@@ -147,7 +151,7 @@ def read_bundle(path: Path) -> Bundle:
     version = header.get("schema_version", 0)
     if not isinstance(version, int) or isinstance(version, bool):
         raise UserError(f"{path}:1: the header's schema_version must be a whole number")
-    if version > SCHEMA_VERSION:
+    if version > BUNDLE_VERSION:
         raise UserError(f"{path}: written by a newer harness (schema {version}); upgrade "
                         "harness to import it")
     found: dict[str, list] = {kind: [] for kind in _KINDS}

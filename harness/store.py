@@ -397,6 +397,10 @@ class Store:
         `hparams`, `hardware` and `dataset_fingerprints` stay JSON strings.
         """
         runs = pd.read_sql_query(f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs", self._db)
+        # The class by today's rule (`hardware_class`), not the one stored when the run was
+        # written: rows of one machine written before and after a change of the rule agree.
+        classes = {raw: hardware_class(json.loads(raw)) for raw in runs["hardware"].unique()}
+        runs["hardware_class"] = runs["hardware"].map(classes)
         metrics = pd.read_sql_query("SELECT run_key, name, value FROM metrics", self._db)
         if not metrics.empty:
             wide = metrics.pivot(index="run_key", columns="name", values="value")

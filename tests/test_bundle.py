@@ -154,3 +154,16 @@ def test_cli_mistakes_with_paths_are_one_line_errors(tmp_path, source, capsys):
     bundle.write_text("\n".join(lines) + "\n")
     with pytest.raises(UserError, match="schema_version must be a whole number"):
         read_bundle(bundle)
+
+
+def test_a_bundle_says_which_format_it_is_and_a_newer_one_is_refused_clearly(tmp_path, source):
+    """Bundles with decision lines and encoded infinities are format 3: a harness that reads
+    only formats up to 2 says 'written by a newer harness' instead of 'damaged'."""
+    bundle = tmp_path / "b.jsonl"
+    export_bundle(source, bundle)
+    lines = bundle.read_text().splitlines()
+    assert json.loads(lines[0])["schema_version"] == 3
+    lines[0] = lines[0].replace('"schema_version":3', '"schema_version":4')
+    bundle.write_text("\n".join(lines) + "\n")
+    with pytest.raises(UserError, match="written by a newer harness"):
+        read_bundle(bundle)

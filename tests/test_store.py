@@ -159,3 +159,16 @@ def test_an_undefined_metric_is_left_out_instead_of_failing_the_write(tmp_path):
         back = store.get_run(result.spec.key)
     assert "fwt" not in back.metrics and back.metrics["time_to_target_s"] == math.inf
     assert back.metrics["final_avg_acc"] == 0.5
+
+
+def test_the_runs_frame_classes_hardware_by_the_current_rule(tmp_path):
+    """A run's class was stored when it was written; after the rule changed (a CPU run's GPUs
+    left out), old and new rows of one machine must still share a class on the site."""
+    machine = {"cpu_model": "Xeon", "gpu_model": "H100", "gpu_count": 1, "device": "cpu"}
+    with Store(tmp_path / "r.db") as store:
+        store.write_run(dataclasses.replace(make_result(seed=0), hardware=machine))
+        store.write_run(dataclasses.replace(make_result(seed=1), hardware={
+            **machine, "gpu_model": None, "gpu_count": 0}))
+        store._db.execute("UPDATE runs SET hardware_class = 'old rule' WHERE seed = 0")
+        frame = store.runs_frame()
+    assert frame["hardware_class"].nunique() == 1

@@ -195,8 +195,9 @@ def _source_dataset(task: StreamTask, cache: DatasetCache,
 _HUB_FAILURES: dict[str, str] = {}  # host-wide reasons, so one unreachable Hub costs one try
 
 
-# Photo datasets (any image sizes) are cached at this side or the stream's, if larger: the
-# centre square, later fitted to the stream's shape by the task's crop policy.
+# Photo datasets of mixed image sizes are cached at this side or the stream's, if larger: the
+# centre square, later fitted to the stream's shape by the task's crop policy. Datasets of one
+# image size are cached as they are (`harness.data.sources.hub.convert_hf`).
 HUB_PHOTO_SIZE = 64
 
 
@@ -206,8 +207,9 @@ def _hub_dataset(task: StreamTask, source: HubSource, cache: DatasetCache,
     """A cached copy of the Hub dataset (imported from files or from the Hub earlier), else a
     download through `datasets`; TaskUnavailable with the reason when neither works.
 
-    A task with the crop policy takes photos of any sizes: they are converted at a fixed square
-    size (`HUB_PHOTO_SIZE`); its Hub splits are the ones its `splits` name for train and test.
+    A task with the crop policy takes photos of mixed sizes: they are converted at a fixed
+    square size (`HUB_PHOTO_SIZE`); its Hub splits are the ones its `splits` name for train and
+    test.
     """
     from harness.data.sources import KNOWN_DATASETS
     from harness.data.sources.hub import from_hub

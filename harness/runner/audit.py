@@ -10,8 +10,10 @@ globals, closures) escape this measurement; the sandbox of the hardening work co
 
 from __future__ import annotations
 
+import array
+import collections
 import math
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -94,11 +96,11 @@ def _children(obj: Any, buffers: dict[int, int], modules: list[nn.Module]) -> It
             base = base.base
         buffers[base.__array_interface__["data"][0]] = base.nbytes
         return obj.ravel().tolist() if obj.dtype == object else ()
-    if isinstance(obj, bytes | bytearray | memoryview):
-        buffers[id(obj)] = obj.nbytes if isinstance(obj, memoryview) else len(obj)
-        return ()
     if isinstance(obj, str | int | float | complex | bool | type(None) | type | range):
         return ()  # (a range is a Collection of maybe billions of ints it does not hold)
+    if isinstance(obj, bytes | bytearray | memoryview | array.array):  # the buffer protocol
+        buffers[id(obj)] = memoryview(obj).nbytes
+        return ()
     if isinstance(obj, nn.Module):
         modules.append(obj)
         return [*obj.parameters(), *obj.buffers(), vars(obj)]
@@ -106,14 +108,18 @@ def _children(obj: Any, buffers: dict[int, int], modules: list[nn.Module]) -> It
         return [obj.state]
     if isinstance(obj, torch.utils.data.Dataset) and hasattr(obj, "__dict__"):
         return [vars(obj)]  # TensorDataset, Subset, ConcatDataset: a buffer in torch's clothes
-    if isinstance(obj, Mapping):
-        return [*obj.keys(), *obj.values()]
-    if isinstance(obj, Collection):  # list, tuple, set, deque, ...
-        return list(obj)
+    held: list[Any] = []
+    # The built-in containers (and their subclasses) hold what they yield; any other class is
+    # walked through its attributes, never its iteration, which may yield copies or ids while
+    # the data sits in its attributes.
+    if isinstance(obj, dict):
+        held = [*obj.keys(), *obj.values()]
+    elif isinstance(obj, list | tuple | set | frozenset | collections.deque):
+        held = list(obj)
     if _is_plain(obj):
-        held = list(vars(obj).values()) if hasattr(obj, "__dict__") else []
-        return held + [getattr(obj, name) for name in _slots(type(obj)) if hasattr(obj, name)]
-    return ()
+        held += list(vars(obj).values()) if hasattr(obj, "__dict__") else []
+        held += [getattr(obj, name) for name in _slots(type(obj)) if hasattr(obj, name)]
+    return held
 
 
 def _slots(cls: type) -> list[str]:

@@ -117,3 +117,26 @@ def test_photos_of_many_sizes_and_a_test_split_named_validation_are_taken(tmp_pa
     streams = prepare_streams(load_suite(path), DatasetCache(tmp_path / "cache"))
     assert streams.test.task_names == ("food",) and streams.unavailable == ()
     assert np.load(streams.test.files["eval_inputs"]).shape == (12, 3, 16, 16)
+
+
+def test_photos_of_one_size_are_kept_as_they_are(tmp_path, monkeypatch):
+    """Only mixed sizes are brought to a common size: a dataset of one size converts to the
+    same bytes on every machine, and as copies converted before sizes were handled did."""
+    import datasets
+    from PIL import Image
+
+    rng = np.random.default_rng(2)
+
+    def split(n: int):
+        images = [Image.fromarray(rng.integers(0, 255, (96, 96, 3), dtype=np.uint8))
+                  for _ in range(n)]
+        return datasets.Dataset.from_dict({"image": images, "label": [i % 2 for i in range(n)]})
+
+    fake_hub(monkeypatch, datasets.DatasetDict({"train": split(20), "validation": split(6)}),
+             [])
+    path = tmp_path / "photos.toml"
+    path.write_text(PHOTOS)
+    suite = load_suite(path)
+    [food] = suite.test_tasks
+    converted = _hub_dataset(food, food.source, DatasetCache(tmp_path / "cache"))
+    assert converted.image_shape == (3, 96, 96) and converted.source["image_size"] is None

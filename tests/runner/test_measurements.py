@@ -265,3 +265,40 @@ def test_the_audit_counts_a_torch_dataset_and_samples_registered_on_the_network(
     hoarder.model.register_buffer("samples", torch.zeros(1000, 10))
     assert measure_state_bytes(hoarder, fresh) == 40_000
     assert measure_state_bytes(learner_with(), fresh) == 0
+
+
+def test_the_audit_walks_a_container_class_by_its_attributes_not_its_iteration():
+    """A user class with __iter__/__len__ (a Collection) holding its samples in attributes:
+    iterating it yields ids or fresh copies, which must not stand for (or hide) the data."""
+    import array
+    from collections.abc import Sequence
+
+    class Reservoir:
+        def __init__(self):
+            self.samples = torch.zeros(1000, 10)  # 40,000 bytes
+            self.ids = list(range(1000))
+
+        def __iter__(self):
+            return iter(self.ids)
+
+        def __len__(self):
+            return len(self.ids)
+
+        def __contains__(self, item):
+            return item in self.ids
+
+    class AsFloat(Sequence):
+        def __init__(self):
+            self.stored = torch.zeros(1000, 10, dtype=torch.uint8)  # 10,000 bytes
+
+        def __getitem__(self, i):
+            return self.stored[i].float()  # a fresh 40-byte copy each time
+
+        def __len__(self):
+            return len(self.stored)
+
+    for holder, expected in ((Reservoir(), 40_000), (AsFloat(), 10_000),
+                             (array.array("f", bytes(40_000)), 40_000)):
+        learner = type("Learner", (), {})()
+        learner.held = holder
+        assert measure_state_bytes(learner) == expected, type(holder).__name__

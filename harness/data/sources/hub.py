@@ -25,7 +25,7 @@ import numpy as np
 
 from harness.configfile import did_you_mean
 from harness.data.cache import CachedDataset, default_cache_root
-from harness.data.sources.imagefolder import stack_images
+from harness.data.sources.imagefolder import MixedImageSizes, stack_images
 from harness.data.sources.importing import (
     Converted,
     MissingDependencyError,
@@ -132,15 +132,26 @@ def convert_hf(
     if missing:
         raise SourceFormatError(f"{hub_id or name}: no {' or '.join(missing)} split; it has "
                                 f"{', '.join(dataset_dict) or 'none'}")
-    train, test = (_split_arrays(dataset_dict[chosen[s]], chosen[s], image_column, label_column,
-                                 image_size) for s in ("train", "test"))
+    def convert(size: int | None) -> list[tuple[np.ndarray, np.ndarray]]:
+        return [_split_arrays(dataset_dict[chosen[s]], chosen[s], image_column, label_column,
+                              size) for s in ("train", "test")]
+
+    # Images of one size are kept as they are, whatever `image_size` says, so a conversion
+    # gives the same bytes on every machine and matches copies converted before sizes were
+    # handled; only a dataset of mixed sizes is brought to `image_size`.
+    try:
+        (train, test), used_size = convert(None), None
+    except MixedImageSizes:
+        if image_size is None:
+            raise
+        (train, test), used_size = convert(image_size), image_size
     names = _class_names(dataset_dict[chosen["train"]], label_column, class_names,
                          [train[1], test[1]])
     converted = Converted(train=train, test=test, class_names=names)
     source = {"format": "huggingface", "hub_id": hub_id, "config": config,
               "columns": [image_column, label_column]}
-    if image_size is not None or splits:
-        source.update(image_size=image_size, hub_splits=chosen)
+    if used_size is not None or splits:
+        source.update(image_size=used_size, hub_splits=chosen)
     return finish_import(root or default_cache_root(), name, f"huggingface:{hub_id}:{config}",
                          {"content_sha256": _content_digest(converted)}, lambda: converted,
                          source)

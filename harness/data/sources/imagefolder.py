@@ -109,6 +109,10 @@ def class_names_of(rows: list[IndexRow], where: Path) -> tuple[str, ...]:
     return tuple(names[label] for label in range(len(names)))
 
 
+class MixedImageSizes(SourceFormatError):
+    """The images of one split differ in size (and no common size was asked for)."""
+
+
 def stack_images(items: Iterable[Any], count: int, describe: Callable[[int], str],
                  size: int | None = None) -> np.ndarray:
     """uint8 (N, C, H, W) from `count` PIL images, encoded image bytes or HWC/HW arrays.
@@ -136,7 +140,7 @@ def stack_images(items: Iterable[Any], count: int, describe: Callable[[int], str
         except (OSError, UnidentifiedImageError, ValueError, TypeError) as exc:
             raise SourceFormatError(f"{describe(i)}: not a readable image ({exc})") from exc
         if pixels.shape[:2] != out.shape[2:]:
-            raise SourceFormatError(
+            raise MixedImageSizes(
                 f"{describe(i)}: image is {pixels.shape[1]}x{pixels.shape[0]} but the first "
                 f"is {out.shape[3]}x{out.shape[2]} (width x height); images are not resized "
                 "on import, so resize them all to one size first"

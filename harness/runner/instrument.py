@@ -9,7 +9,7 @@ processing of each batch, so neither needs the learner's cooperation.
   slow training several-fold; a few samples cost little and capture steps whose cost changes
   during a task (e.g. replay once the buffer fills). Work a learner does outside the steps
   (GDumb's retraining from its memory, joint's retraining, EWC's Fisher) is not counted: its
-  time is measured instead (`step_time_s`, from the first batch to the end of the last; the
+  time is measured instead (`batches_time_s`, from the first batch to the end of the last; the
   worker reports the rest of the training time as `uncounted_train_time_s`), so the site can
   say whose FLOPs are a lower bound.
 - **Continual evaluation**: every `every_steps` steps the learner predicts the fixed subsample;
@@ -64,7 +64,7 @@ class StepInstrument:
         return float(np.mean(self.sampled_flops)) * self.num_steps
 
     @property
-    def step_time_s(self) -> float | None:
+    def batches_time_s(self) -> float | None:
         """Seconds from the first batch to the end of the last, less evaluations; None if the
         learner did not finish the task's batches."""
         if self._span_start is None or self._span_end is None:

@@ -290,9 +290,9 @@ class _Run:
         self.train_time_s += learner_time_s
         self.eval_time_s += instrument.eval_time_s
         # training outside the harness's batches: its FLOPs are not counted (instrument)
-        if instrument.step_time_s is not None:  # else unknown: the batches were not finished
+        if instrument.batches_time_s is not None:  # else unknown: the batches were not finished
             # compilation during the batches is in the span, not in the learner's time
-            in_batches_s = instrument.step_time_s - (self.backbones.compile_time_s - compiled_s)
+            in_batches_s = instrument.batches_time_s - (self.backbones.compile_time_s - compiled_s)
             self.measured["uncounted_train_time_s"] += max(0.0, learner_time_s - in_batches_s)
         self.ce_rows += [(t, step, preds) for step, preds in instrument.rows]
         self.measured["samples_seen"] += data.samples_yielded

@@ -122,7 +122,9 @@ class TaskData(Protocol):
     `y` int64 of shape (batch,), labelled as the scenario says (see module docstring). Batches
     come epoch by epoch, `num_epochs` epochs, each a fresh seeded permutation covering every
     sample once (the last batch of an epoch may be smaller). The data may be iterated **once**;
-    a second pass exceeds the budget and fails the run.
+    a second pass exceeds the budget and fails the run. The pass ends when `learn` returns (an
+    iterator kept for later yields nothing more). A learner may stop early (training FLOPs
+    count the batches it used) and may take batches with `next()` instead of a `for` loop.
 
     In NEVIS-like streams (`harness.nevis`) the object also has ``search``, an `InTaskSearch`
     over this task's train and dev splits; elsewhere it has no such attribute

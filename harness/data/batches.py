@@ -9,6 +9,7 @@ conversion and normalization. Both give bit-identical batches.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 
@@ -62,6 +63,9 @@ class DeviceTaskData:
         self._instrument = instrument
         self._augment = augment  # applied to each normalized batch (see harness.data.augment)
         self._iterated = False
+        # The learner's pass, weakly: a loop that stops early drops it, which closes it there.
+        self._pass: weakref.ref | None = None
+        self._pending_step: int | None = None  # the step whose batch the learner holds
         self.samples_yielded = 0
 
     def __len__(self) -> int:
@@ -75,7 +79,21 @@ class DeviceTaskData:
                 f"{self.num_epochs} epoch(s) × {self.num_samples} samples per task"
             )
         self._iterated = True
-        return self._batches()
+        batches = self._batches()
+        self._pass = weakref.ref(batches)
+        return batches
+
+    def finish(self) -> None:
+        """End the learner's pass when `learn` returns, so no step's instrumentation (a FLOP
+        counter, a pending continual evaluation) outlives it. A pass held at the last batch
+        (a learner that called `next()` exactly `len(data)` times) is run to its end: that
+        step's instrumentation finishes. A pass held earlier (the learner stopped) is closed."""
+        batches = self._pass() if self._pass is not None else None
+        if batches is None:
+            return
+        if self._pending_step == len(self) - 1:
+            next(batches, None)
+        batches.close()
 
     def _batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         device = self.images.device
@@ -88,11 +106,13 @@ class DeviceTaskData:
                 x = self._normalize(self.images[index])
                 batch = (x if self._augment is None else self._augment(x, index, epoch)), \
                     self.labels[index]
+                self._pending_step = step
                 if self._instrument is None:
                     yield batch
                 else:
-                    with self._instrument(step):
+                    with self._instrument(step, len(index)):
                         yield batch
+                self._pending_step = None
                 step += 1
 
 

@@ -68,6 +68,7 @@ class TaskSearch:
             normalize=self._normalize, instrument=instrument,
             generator=torch.Generator().manual_seed(self._seed * 7_919 + trial + 1))
         predictor = train(dict(hparams), data)
+        instrument.end_of_learn(data)
         self.flops += instrument.estimated_flops
         self.samples += data.samples_yielded
         if not callable(predictor):

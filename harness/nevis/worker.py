@@ -158,6 +158,7 @@ class _Stream:
 
         def learn() -> None:
             self.learner.learn(info, data)
+            instrument.end_of_learn(data)
             self.learner.end_of_task(info)
 
         with autocast(self.device, self.options.autocast):

@@ -1,17 +1,23 @@
 """Per-step instrumentation inside the worker: sampled FLOP counts and continual evaluation.
 
-`StepInstrument(step)` is the context manager `DeviceTaskData` wraps around the learner's
-processing of each batch, so neither needs the learner's cooperation.
+`StepInstrument(step, batch_samples)` is the context manager `DeviceTaskData` wraps around the
+learner's processing of each batch, so neither needs the learner's cooperation.
 
 - **FLOPs**: `torch.utils.flop_counter.FlopCounterMode` is active for `FLOP_SAMPLES_PER_TASK`
-  steps spread evenly over each task (the first, and evenly after it); the task's training
-  FLOPs are estimated as the mean sampled step × the number of steps. Counting every step would
-  slow training several-fold; a few samples cost little and capture steps whose cost changes
-  during a task (e.g. replay once the buffer fills). Work a learner does outside the steps
-  (GDumb's retraining from its memory, joint's retraining, EWC's Fisher) is not counted: its
-  time is measured instead (`batches_time_s`, from the first batch to the end of the last; the
-  worker reports the rest of the training time as `uncounted_train_time_s`), so the site can
-  say whose FLOPs are a lower bound.
+  steps spread evenly over each task (the first, and evenly up to the one before the last);
+  the task's training FLOPs are estimated per sample: the sampled steps' FLOPs per batch sample
+  × the samples of every batch the learner used. (Estimated per step, a task whose last batch
+  was short was under-counted by up to a third, the short batch being one of three samples,
+  and a learner that stopped after one of several epochs was charged for all of them.)
+  Counting every step would slow training several-fold; a few samples cost little and capture
+  steps whose cost changes during a task (e.g. replay once the buffer fills). The last step is
+  sampled only when it is the only one: a learner that takes its batches with `next()` never
+  asks for the batch after the last, so that step ends only when `learn` returns
+  (`end_of_learn`), and a FLOP counter left on would slow all the learner does after it.
+  Work a learner does outside the steps (GDumb's retraining from its memory, joint's
+  retraining, EWC's Fisher) is not counted: its time is measured instead (`batches_time_s`,
+  from the first batch to the end of the last; the worker reports the rest of the training
+  time as `uncounted_train_time_s`), so the site can say whose FLOPs are a lower bound.
 - **Continual evaluation**: every `every_steps` steps the learner predicts the fixed subsample;
   its time is measured so the worker can exclude it from training time. Train/eval flags of
   every module the learner holds (anywhere in its state: attributes, dicts, helper objects)
@@ -40,9 +46,14 @@ class StepInstrument:
     def __init__(self, num_steps: int, *, evaluate: Callable[[], np.ndarray] | None,
                  every_steps: int, learner: Any, clock: Callable[[], float]):
         self.num_steps = num_steps
-        self.sampled = set(np.linspace(0, num_steps - 1, min(FLOP_SAMPLES_PER_TASK, num_steps),
-                                       dtype=int).tolist()) if num_steps else set()
+        candidates = max(num_steps - 1, 1) if num_steps else 0  # all but the last step
+        self.sampled = set(np.linspace(0, candidates - 1, min(FLOP_SAMPLES_PER_TASK, candidates),
+                                       dtype=int).tolist()) if candidates else set()
         self.sampled_flops: list[int] = []
+        self.sampled_samples = 0  # batch samples of the sampled steps
+        self.samples = 0  # batch samples of every step the learner took
+        self._learn_returned = False
+        self._dropped_last: int | None = None  # batch samples of a last step dropped unfinished
         self.evaluate = evaluate
         self.every_steps = every_steps
         self.learner = learner
@@ -59,9 +70,9 @@ class StepInstrument:
 
     @property
     def estimated_flops(self) -> float:
-        if not self.sampled_flops:
+        if not self.sampled_samples:
             return 0.0
-        return float(np.mean(self.sampled_flops)) * self.num_steps
+        return float(sum(self.sampled_flops)) / self.sampled_samples * self.samples
 
     @property
     def batches_time_s(self) -> float | None:
@@ -72,21 +83,50 @@ class StepInstrument:
         return self._span_end - self._span_start - self._eval_in_span_s
 
     @contextmanager
-    def __call__(self, step: int) -> Iterator[None]:
+    def __call__(self, step: int, batch_samples: int) -> Iterator[None]:
         if step == 0:
             self._span_start = self.clock()
-        if step in self.sampled:
-            counter = FlopCounterMode(display=False)
-            with counter:
+        try:
+            if step in self.sampled:
+                counter = FlopCounterMode(display=False)
+                with counter:
+                    yield
+                self.sampled_flops.append(counter.get_total_flops())
+                self.sampled_samples += batch_samples
+            else:
                 yield
-            self.sampled_flops.append(counter.get_total_flops())
-        else:
-            yield
-        if step == self.num_steps - 1:
+        except GeneratorExit:
+            # The pass was dropped while the learner held this batch: a loop that stopped
+            # there (it did no work on the batch), or, at the last batch, a learner that took
+            # every batch with next() and returned (`end_of_learn` finishes that step; nothing
+            # that can fail runs here, in a generator's finalizer, where errors are lost).
+            if step == self.num_steps - 1:
+                self._dropped_last = batch_samples
+            raise
+        self._end_step(step, batch_samples)
+
+    def _end_step(self, step: int, batch_samples: int) -> None:
+        self.samples += batch_samples
+        # Not after `learn` returned (`end_of_learn`): where the last batch ended is unknown.
+        if step == self.num_steps - 1 and not self._learn_returned:
             self._span_end = self.clock()
             self._eval_in_span_s = self.eval_time_s
         if self.evaluate is not None and self.every_steps and (step + 1) % self.every_steps == 0:
             self.evaluate_now(step + 1)
+
+    def end_of_learn(self, data: Any) -> None:
+        """Call when the learner's `learn` returns, with the task's `DeviceTaskData`.
+
+        A learner that took every batch with `next()` never asked for the batch after the last,
+        so the last step's instrumentation is still pending: it ends now. Its continual
+        evaluation runs (on the state `learn` left), but the end of its batches is unknown
+        (`batches_time_s` is None). A learner that stopped early has its pending step closed.
+        """
+        self._learn_returned = True
+        data.finish()
+        if self._dropped_last is not None:
+            self._end_step(self.num_steps - 1, self._dropped_last)
+            self._dropped_last = None
 
     def evaluate_now(self, step: int) -> None:
         start = self.clock()

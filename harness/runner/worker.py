@@ -283,6 +283,7 @@ class _Run:
 
         def learn() -> None:
             self.learner.learn(info, data)
+            instrument.end_of_learn(data)
             self.learner.end_of_task(info)
 
         compiled_s = self.backbones.compile_time_s

@@ -34,7 +34,7 @@ def test_sampled_step_flops_of_a_conv_net_match_the_analytic_count():
     instrument = StepInstrument(10, evaluate=None, every_steps=0, learner=object(),
                                 clock=lambda: 0.0)
     for step in range(10):
-        with instrument(step):
+        with instrument(step, B):
             F.cross_entropy(model(torch.randn(B, C_IN, H, H)),
                             torch.zeros(B, dtype=torch.long)).backward()
     assert instrument.estimated_flops == pytest.approx(10 * STEP_FLOPS)

@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch import nn
 
+from harness.data.batches import DeviceTaskData, Normalizer
 from harness.evaluation import EvaluateOptions, evaluate
 from harness.metrics.continual import minimum_accuracy, worst_case_accuracy
 from harness.models import small_cnn
@@ -68,12 +69,81 @@ def test_flops_of_sampled_steps_agree_with_the_analytic_count():
                                 clock=lambda: 0.0)
     batch = 32
     for step in range(6):
-        with instrument(step):
+        with instrument(step, batch):
             model(torch.randn(batch, 784)).sum().backward()
     # forward x·Wᵀ: 2·B·784·10; backward: ∂W only (the input needs no gradient): 2·B·784·10.
     assert instrument.estimated_flops == pytest.approx(6 * 4 * batch * 784 * 10)
     assert len(instrument.sampled_flops) == 3
 
+
+
+def _task_data(num_samples: int, batch: int, instrument: StepInstrument) -> DeviceTaskData:
+    images = torch.randint(0, 255, (num_samples, 1, 28, 28), dtype=torch.uint8)
+    return DeviceTaskData(images, torch.zeros(num_samples, dtype=torch.long), batch_size=batch,
+                          num_epochs=1, normalize=Normalizer([0.5], [0.5], torch.device("cpu")),
+                          generator=torch.Generator().manual_seed(0), instrument=instrument)
+
+
+def test_flops_of_a_task_whose_last_batch_is_short_are_counted_per_sample():
+    """100 samples in batches of 32: three full steps and one of 4 samples. Per step, the short
+    batch was one of three samples and the task counted 27 % too few FLOPs."""
+    model = nn.Linear(784, 10)
+    instrument = StepInstrument(4, evaluate=None, every_steps=0, learner=object(),
+                                clock=lambda: 0.0)
+    for x, _ in _task_data(100, 32, instrument):
+        model(x.flatten(1)).sum().backward()
+    assert instrument.estimated_flops == pytest.approx(100 * 4 * 784 * 10)
+
+
+@pytest.mark.parametrize("keeps_iterator", [False, True])
+def test_a_learner_that_takes_its_batches_with_next_leaves_no_flop_counter_running(
+        keeps_iterator):
+    """A learner calling next() exactly len(data) times never asks for the batch after the last:
+    that step's instrumentation used to stay open after `learn`, with a FLOP counter that kept
+    slowing (and counting) the harness's own evaluation, and the step's continual evaluation
+    was lost. `end_of_learn` ends it, whether the learner kept its iterator or dropped it."""
+    from torch.utils._python_dispatch import _get_current_dispatch_mode_stack
+
+    model = nn.Linear(784, 10)
+    instrument = StepInstrument(4, evaluate=lambda: np.zeros(1), every_steps=1,
+                                learner=nn.Module(), clock=lambda: 0.0)
+    data = _task_data(100, 32, instrument)
+    kept = []
+
+    def learn():
+        batches = iter(data)
+        if keeps_iterator:
+            kept.append(batches)
+        for _ in range(len(data)):
+            x, _ = next(batches)
+            model(x.flatten(1)).sum().backward()
+
+    learn()
+    assert not _get_current_dispatch_mode_stack()  # the last step is never FLOP-sampled
+    instrument.end_of_learn(data)
+    assert not _get_current_dispatch_mode_stack()
+    assert [step for step, _ in instrument.rows] == [1, 2, 3, 4]
+    assert instrument.batches_time_s is None  # where the last batch ended is unknown
+    assert instrument.estimated_flops == pytest.approx(100 * 4 * 784 * 10)
+
+
+def test_a_loop_that_stops_early_is_charged_for_the_batches_it_used():
+    """A `for` loop that breaks at a FLOP-sampled step closes that step at once (the counter
+    must not run on through the rest of `learn`); the batch it stopped at is not charged."""
+    from torch.utils._python_dispatch import _get_current_dispatch_mode_stack
+
+    model = nn.Linear(784, 10)
+    instrument = StepInstrument(8, evaluate=None, every_steps=0, learner=object(),
+                                clock=lambda: 0.0)
+    data = _task_data(256, 32, instrument)
+    assert 3 in instrument.sampled
+    for step, (x, _) in enumerate(data):
+        if step == 3:
+            break
+        model(x.flatten(1)).sum().backward()
+    assert not _get_current_dispatch_mode_stack()
+    instrument.end_of_learn(data)
+    assert instrument.estimated_flops == pytest.approx(3 * 32 * 4 * 784 * 10)
 
 def test_min_acc_and_wc_acc_by_hand():
     # Evaluations: during task 0 (rows 0-1), during task 1 (rows 2-3), during task 2 (row 4).
@@ -146,7 +216,7 @@ def test_continual_evaluation_restores_mixed_train_and_eval_modes():
 
     instrument = StepInstrument(2, evaluate=predict_in_eval_mode, every_steps=1,
                                 learner=learner, clock=lambda: 0.0)
-    with instrument(0):
+    with instrument(0, 1):
         pass
     assert [m.training for m in (*learner.model.modules(), learner.teacher)] == before
     assert len(instrument.rows) == 1
@@ -176,7 +246,7 @@ def test_modes_are_restored_for_networks_kept_in_dicts_and_helper_objects():
 
     instrument = StepInstrument(2, evaluate=predict, every_steps=1, learner=learner,
                                 clock=lambda: 0.0)
-    with instrument(0):
+    with instrument(0, 1):
         pass
     assert all(m.training for m in modules)
 

@@ -61,6 +61,12 @@ class ComputeRow:
     cells: tuple[ComputeCell, ...]  # follows ComputeView.columns
     tuning_flops: float | None
     tuning_flops_text: str
+    # share of training time outside the harness's batches, whose FLOPs are not counted
+    uncounted_share: float | None = None
+
+    @property
+    def flops_lower_bound(self) -> bool:
+        return self.uncounted_share is not None and self.uncounted_share > UNCOUNTED_SHARE
 
 
 @dataclass(frozen=True)
@@ -109,15 +115,24 @@ def compute_view(
     if not measured:
         return None
     keys = [k for k in _COLUMNS if k in measured or k == "wall_time_s"]
+    shares = _uncounted_shares(evaluation, methods)
     rows = []
     for m in methods:
         own = evaluation[evaluation["submission"] == m]
         trial_flops = metric_values(tuning[tuning["submission"] == m], "train_flops")
         total = float(trial_flops.sum()) if trial_flops.size else None
+        cells = [_cell(_values(own, k), k, confidence) for k in keys]
+        share = shares.get(m)
+        lower_bound = share is not None and share > UNCOUNTED_SHARE
+        if lower_bound and "train_flops" in keys:
+            i = keys.index("train_flops")
+            cells[i] = _lower_bound(cells[i], share)
         rows.append(ComputeRow(
             method=m, method_href=method_hrefs[m], continual=continual.get(m, True),
-            cells=tuple(_cell(_values(own, k), k, confidence) for k in keys),
-            tuning_flops=total, tuning_flops_text=format_flops(total),
+            cells=tuple(cells), tuning_flops=total,
+            tuning_flops_text=("≥ " if lower_bound and total is not None else "")
+            + format_flops(total),
+            uncounted_share=share,
         ))
     classes = evaluation.loc[evaluation["status"] == "ok", "hardware_class"].nunique()
     slug = f"{bench_slug}-compute"
@@ -129,7 +144,7 @@ def compute_view(
         hardware_note=(f"These runs ran on {classes} hardware classes: times and memory are "
                        "comparable only within one." if classes > 1 else ""),
         csv_href=f"data/{slug}.csv", json_href=f"data/{slug}.json",
-        flops_note=_flops_note(evaluation, methods),
+        flops_note=_flops_note(shares),
     )
 
 
@@ -138,20 +153,34 @@ def compute_view(
 UNCOUNTED_SHARE = 0.2
 
 
-def _flops_note(evaluation: pd.DataFrame, methods: list[str]) -> str:
-    """Which methods train outside the harness's batches (retraining from a memory, a Fisher
-    pass), where FLOPs are not counted (`harness.runner.instrument`), and how much."""
-    shares = []
+def _uncounted_shares(evaluation: pd.DataFrame, methods: list[str]) -> dict[str, float]:
+    """Per method, the share of its training time spent outside the harness's batches
+    (retraining from a memory, a Fisher pass), whose FLOPs are not counted
+    (`harness.runner.instrument`); methods whose runs do not all record it are left out."""
+    shares = {}
     for m in methods:
         own = evaluation[evaluation["submission"] == m]
         uncounted = metric_values(own, "uncounted_train_time_s")
         total = metric_values(own, "train_time_s")
         if uncounted.size and uncounted.size == total.size and total.sum() > 0:
-            share = float(uncounted.sum() / total.sum())
-            if share > UNCOUNTED_SHARE:
-                shares.append(f"{m} ({share:.0%})")
-    if not shares:
+            shares[m] = float(uncounted.sum() / total.sum())
+    return shares
+
+
+def _lower_bound(cell: ComputeCell, share: float) -> ComputeCell:
+    """A training-FLOPs cell whose method trains mostly outside the counted batches: "≥"."""
+    if cell.estimate is None:
+        return cell
+    return ComputeCell(cell.estimate, f"≥ {cell.text}",
+                       f"{cell.title}; a lower bound: {share:.0%} of the training time was "
+                       "outside the harness's batches, where FLOPs are not counted")
+
+
+def _flops_note(shares: Mapping[str, float]) -> str:
+    """Which methods' training FLOPs are a lower bound, and how much of their time is uncounted."""
+    named = [f"{m} ({share:.0%})" for m, share in shares.items() if share > UNCOUNTED_SHARE]
+    if not named:
         return ""
     return ("Training FLOPs count the work done on the harness's batches; these methods spend "
             "part of their training time outside them (e.g. retraining from a memory), which "
-            f"is not counted, so their FLOPs are a lower bound: {', '.join(shares)}.")
+            f"is not counted, so their FLOPs are a lower bound (marked ≥): {', '.join(named)}.")

@@ -34,6 +34,7 @@ from leaderboard.current import CurrentResults, is_continual
 from leaderboard.figures import PlotSpec
 from leaderboard.numbers import format_p_value
 from leaderboard.paths import benchmark_slug
+from leaderboard.rows import is_complete
 from leaderboard.settings import StatSettings, scenario_sort_key
 
 BenchmarkTitle = Callable[[str, str], str]
@@ -101,7 +102,9 @@ def _seed_values(
     ):
         if not is_continual(current.metadata.get(str(method), {})):
             continue
-        ok = group[group["status"] == "ok"].sort_values("seed")
+        # a method with failed seeds has no cell here (`rows.is_complete`): it is left out
+        # with its coverage, not compared on the seeds that survived
+        ok = group.sort_values("seed") if is_complete(group) else group.iloc[:0]
         seeds = ok[column].to_numpy(dtype=float) if column in ok else np.empty(0)
         values.setdefault((str(suite), str(scenario)), {})[str(method)] = seeds[
             np.isfinite(seeds)

@@ -22,6 +22,7 @@ STATUS_STYLE = {
     "worse": ("worse than best", OKABE_ITO["black"], "o", True),
     "untestable": ("cannot be tested (too few seeds)", OKABE_ITO["orange"], "^", True),
     "reference": ("upper bound, not continual", OKABE_ITO["vermillion"], "s", False),
+    "incomplete": ("not ranked: seeds failed", OKABE_ITO["reddish_purple"], "v", False),
     "no-results": ("no results", OKABE_ITO["black"], "x", True),
 }
 """status (`leaderboard.rows.VersusBest` value) -> (legend label, colour, marker, filled)."""

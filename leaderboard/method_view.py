@@ -314,7 +314,8 @@ def _hardware(runs: pd.DataFrame) -> tuple[HardwareEntry, ...]:
     counts = runs["hardware"].value_counts()
     entries = [
         HardwareEntry(
-            tuple((k, _metadata_text(v)) for k, v in sorted(json.loads(raw).items())),
+            tuple((k, _metadata_text(v)) for k, v in sorted(json.loads(raw).items())
+                  if v is not None),  # a CPU run has no cuda_version or gpu_model: no row
             int(count),
         )
         for raw, count in counts.items()

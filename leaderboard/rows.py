@@ -40,6 +40,7 @@ class VersusBest(enum.Enum):
     WORSE = "worse"            # significantly worse than the best
     UNTESTABLE = "untestable"  # the power guard: significance is out of reach with these seeds
     REFERENCE = "reference"    # not a continual method: outside the family
+    INCOMPLETE = "incomplete"  # some evaluation seeds failed: not ranked (survivor bias)
     NO_RESULTS = "no-results"  # no successful evaluation seed
 
 
@@ -124,8 +125,9 @@ def method_row(
     tuning = runs[runs["phase"] == "tune"]
     settings = context.settings
     primary = estimate_of(metric_values(evaluation, settings.primary_metric), settings.confidence)
+    failed_runs = int((evaluation["status"] != "ok").sum())
     status, text, title = _versus_best(method, continual, primary, context.best, comparison,
-                                       settings)
+                                       settings, failed=(failed_runs, len(evaluation)))
     hparams = chosen_hparams(decision, evaluation)
     tuning_time_s = float(tuning["wall_time_s"].sum())
     tuning_failed = int((tuning["status"] != "ok").sum())
@@ -133,7 +135,7 @@ def method_row(
         rank=None, method=method, method_href=href, continual=continual, primary=primary,
         secondary=_secondary(evaluation, context.secondary_metrics, derived, settings),
         versus_best=status, versus_best_text=text, versus_best_title=title,
-        comparison=comparison, failed_runs=int((evaluation["status"] != "ok").sum()),
+        comparison=comparison, failed_runs=failed_runs,
         hparams=hparams, hparams_text=format_hparams(hparams),
         tuning_trials=len(tuning), tuning_failed=tuning_failed, tuning_time_s=tuning_time_s,
         tuning_text=_tuning_text(len(tuning), tuning_failed, tuning_time_s),
@@ -170,33 +172,52 @@ def _tuning_text(trials: int, failed: int, time_s: float) -> str:
 
 
 def ranked(rows: list[MethodRow], higher_is_better: bool) -> tuple[MethodRow, ...]:
-    """Rows by mean primary metric, best first, rows without results last; continual methods
-    get ranks 1, 2, …, references none."""
+    """Rows by mean primary metric, best first; then rows with failed evaluation seeds (not
+    ranked), then rows without results. Continual methods get ranks 1, 2, …, references none."""
     sign = -1.0 if higher_is_better else 1.0
+
+    def group(row: MethodRow) -> int:
+        if row.primary is None:
+            return 2
+        return 1 if row.versus_best is VersusBest.INCOMPLETE else 0
+
     ordered = sorted(
         rows,
-        key=lambda r: (r.primary is None, sign * r.primary.mean if r.primary else 0.0, r.method),
+        key=lambda r: (group(r), sign * r.primary.mean if r.primary else 0.0, r.method),
     )
     result, rank = [], 0
     for row in ordered:
-        if row.continual and row.primary is not None:
+        if row.continual and group(row) == 0:
             rank += 1
             row = replace(row, rank=rank)
         result.append(row)
     return tuple(result)
 
 
+def is_complete(runs: pd.DataFrame) -> bool:
+    """Whether every evaluation seed in `runs` succeeded (and there is one). A mean over the
+    seeds that survived is biased, most for a method that fails on its hard seeds, so only
+    complete methods are ranked, tested and eligible as the best."""
+    return bool(len(runs)) and bool((runs["status"] == "ok").all())
+
+
 def _versus_best(
     method: str, continual: bool, primary: Estimate | None, best: str | None,
-    comparison: Comparison | None, settings: StatSettings,
+    comparison: Comparison | None, settings: StatSettings, *, failed: tuple[int, int] = (0, 0),
 ) -> tuple[VersusBest, str, str]:
-    """Status, column text and tooltip of a row's comparison with the best method."""
+    """Status, column text and tooltip of a row's comparison with the best method; `failed`
+    is (failed evaluation seeds, evaluation seeds)."""
     if not continual:
         return (VersusBest.REFERENCE, "upper bound · not continual",
                 "Not a continual method (e.g. joint training on all tasks at once): shown as a "
                 "reference, kept out of the ranking, the significance tests and 'best'.")
     if primary is None:
         return VersusBest.NO_RESULTS, "no successful runs", "No evaluation seed succeeded."
+    if failed[0]:
+        return (VersusBest.INCOMPLETE, f"not ranked: {failed[0]} of {failed[1]} seeds failed",
+                "The mean covers only the seeds that succeeded, which flatters a method that "
+                "fails on its hard seeds. Kept out of the ranking, 'best' and the significance "
+                "tests; `harness evaluate --retry-failed` runs the failed seeds again.")
     if method == best or comparison is None:
         return (VersusBest.BEST, "best",
                 f"Best mean {metric_label(settings.primary_metric).lower()} in this table.")

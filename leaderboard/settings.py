@@ -27,7 +27,7 @@ METRIC_LABELS = {
     "train_flops": "Training FLOPs",
     "state_bytes": "Learner state (bytes)",
     "train_time_s": "Training time (s)",
-    "peak_rss_mb": "Peak memory (MB)",
+    "peak_rss_mb": "Peak memory (MiB)",  # ru_maxrss KiB / 1024
     "eval_time_s": "Evaluation time (s)",
     "samples_seen": "Samples seen",
     "state_size_bytes": "Learner state (bytes)",

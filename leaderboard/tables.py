@@ -186,6 +186,9 @@ def compute_records(compute: ComputeView) -> list[dict[str, Any]]:
         for column, cell in zip(compute.columns, row.cells, strict=True):
             record.update(_estimate_fields(column.key, cell.estimate))
         record["tuning_flops"] = row.tuning_flops
+        # training FLOPs are a lower bound where much training ran outside the counted batches
+        record["uncounted_train_time_share"] = row.uncounted_share
+        record["train_flops_lower_bound"] = row.flops_lower_bound
         records.append(record)
     return records
 

@@ -80,7 +80,7 @@ class TTRRow:
     speedup: float | None
     speedup_ci: tuple[float, float] | None
     speedup_text: str
-    versus_best: str  # "best", "overlaps", "below"
+    versus_best: str  # "best", "overlaps", "below", "untestable", "none" (nobody scored)
     versus_best_text: str
     cells: tuple[TTRCell, ...]  # one per `TTRSuiteView.columns`
 
@@ -129,6 +129,16 @@ class TTRSuiteView:
     def figures(self) -> tuple[PlotSpec, ...]:
         return tuple(p for p in (self.profile_plot, self.times_plot, *self.curve_plots)
                      if p is not None)
+
+    @property
+    def best_text(self) -> str:
+        """The front page's "best" cell: every algorithm sharing the best score, or a dash
+        when none reached a base workload's target (a score of 0 is no one's best)."""
+        best = [r for r in self.rows if r.is_best]
+        if not best:
+            return "— (no base workload's target reached)" if self.rows else "—"
+        tied = " (tied)" if len(best) > 1 else ""
+        return f"{', '.join(r.method for r in best)} ({best[0].score_text}){tied}"
 
 
 def _time_text(median: float, low: float, high: float, studies: int) -> str:
@@ -189,12 +199,15 @@ def _rows(data: TTRData, stats: TTRStatistics, method_hrefs: Mapping[str, str],
     best = order[0] if order else None
     # with one study per cell every bootstrap replicate is the data itself: no interval
     spread = any(len(cell) > 1 for row in data.study_times for cell in row)
+    ties = int(np.sum(scores == scores[best])) if best is not None else 0
     rows = []
     for i in order:
         rank = 1 + int(np.sum(scores > scores[i]))
         low, high = (float(b) for b in stats.score_ci[:, i]) if spread else (math.nan,) * 2
-        if scores[i] == scores[best]:  # ties for the best score share it
-            status, text = "best", "best score" if i == best else "best score (tied)"
+        if scores[best] == 0:  # no base workload solved: nobody is best
+            status, text = "none", "no base workload's target reached"
+        elif scores[i] == scores[best]:  # ties for the best score share it
+            status, text = "best", "best score" if ties == 1 else "best score (tied)"
         elif not spread:
             status, text = "untestable", "cannot be told apart: one study per cell"
         elif high >= stats.score_ci[0, best]:

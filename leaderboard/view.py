@@ -56,6 +56,7 @@ from leaderboard.rows import (
     RowContext,
     VersusBest,
     direction_hint,
+    is_complete,
     method_row,
     metric_values,
     ranked,
@@ -296,7 +297,7 @@ def _benchmark_view(
     higher = METRIC_DIRECTIONS.get(settings.primary_metric, "higher") == "higher"
     family = {
         m: values for m in table.methods
-        if table.continual[m]
+        if table.continual[m] and is_complete(evaluation[evaluation["submission"] == m])
         and (values := metric_values(evaluation[evaluation["submission"] == m],
                                      settings.primary_metric)).size
     }

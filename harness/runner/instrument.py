@@ -6,9 +6,10 @@ learner's processing of each batch, so neither needs the learner's cooperation.
 - **FLOPs**: `torch.utils.flop_counter.FlopCounterMode` is active for `FLOP_SAMPLES_PER_TASK`
   steps spread evenly over each task (the first, and evenly up to the one before the last);
   the task's training FLOPs are estimated per sample: the sampled steps' FLOPs per batch sample
-  × the samples of every batch the learner used. (Estimated per step, a task whose last batch
-  was short was under-counted by up to a third, the short batch being one of three samples,
-  and a learner that stopped after one of several epochs was charged for all of them.)
+  × the samples of every batch the learner used. (Estimated per step, short batches skewed
+  the mean: in a two-epoch task the middle and last samples are both an epoch's short last
+  batch, which counted nevis-mini's training a third too low; and a learner that stopped after
+  one of several epochs was charged for all of them.)
   Counting every step would slow training several-fold; a few samples cost little and capture
   steps whose cost changes during a task (e.g. replay once the buffer fills). The last step is
   sampled only when it is the only one: a learner that takes its batches with `next()` never

@@ -4,8 +4,9 @@ Suite "split-mnist", newest version "2", scenario "class" (5 seeds each):
 
 - ``replay``       clearly better than ``finetune``; the best continual method (mean 0.800);
 - ``replay-twin``  same distribution as ``replay`` (mean 0.798): tied with the best;
-- ``finetune``     clearly worse (mean 0.5025 over 4 seeds) with one failed seed;
-- ``joint``        ``continual = false`` upper bound with the highest mean (0.950).
+- ``finetune``     clearly worse (mean 0.5025 over 4 seeds);
+- ``joint``        ``continual = false`` upper bound with the highest mean (0.950), and one
+  failed seed (5).
 
 Scenario "task": ``replay`` (5 seeds) and ``finetune`` with a single seed, which Welch's test
 cannot compare ("cannot be tested with this many seeds").
@@ -199,7 +200,7 @@ def write_example_store(path: Path) -> Path:
             _write_method(store, name, scores, "class")
         for name, scores in LEGACY_SCORES.items():
             _write_method(store, name, scores, "class", legacy=True)
-        store.write_run(_run("finetune", HASHES["finetune"], Phase.EVALUATE, 4, None,
+        store.write_run(_run("joint", HASHES["joint"], Phase.EVALUATE, 5, None,
                              reason="loss became NaN at step 12"))
         _write_method(store, "replay", CLASS_SCORES["replay"], "task")
         _write_method(store, "finetune", [0.7], "task")

@@ -125,7 +125,8 @@ def test_cells_show_ci_n_hparams_failures_and_tuning_cost(example_site):
     assert "3 trials, 1.5 min" in replay
     finetune = _cells(_row(page, "finetune", "class"))
     assert finetune[2].endswith("n=4")
-    assert finetune[-3] == "1"  # failed runs
+    assert finetune[-3] == "0"  # failed runs
+    assert _cells(_row(page, "joint", "class"))[-3] == "1"
     single = _cells(_row(page, "finetune", "task"))
     assert "cannot be tested with this many seeds" in single
 
@@ -172,8 +173,8 @@ def test_method_page_shows_stale_hash_trials_and_hardware(example_site, example)
     assert example.stale_replay_hash in page and "stale" in page
     assert example.hashes["replay"] in page
     assert "Test CPU 3000" in page and "torch_version" in page
-    finetune = (example_site / "methods/finetune.html").read_text(encoding="utf-8")
-    assert "loss became NaN at step 12" in finetune
+    joint = (example_site / "methods/joint.html").read_text(encoding="utf-8")
+    assert "loss became NaN at step 12" in joint
 
 
 def test_methodology_is_generated_from_the_settings(example_site):

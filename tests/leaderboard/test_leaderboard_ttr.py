@@ -196,7 +196,9 @@ def test_a_tie_for_the_best_score_is_shared():
         hardware_class="cpu", run_key=["k1", "k2"], trial=0)
     view = ttr_suite_view("s", "1", frame, {}, {"a": "a.html", "b": "b.html"},
                           StatSettings(bootstrap_reps=20))
-    assert [(r.rank, r.is_best) for r in view.rows] == [(1, True), (1, True)]
+    # both missed: tied at rank 1, and neither is "best" of a score of 0
+    assert [(r.rank, r.is_best) for r in view.rows] == [(1, False), (1, False)]
+    assert view.best_text == "— (no base workload's target reached)"
     assert view.profile_plot.data["profile"] == [[0.0] * 121, [0.0] * 121]
     assert view.times_plot.data["medians"] == [[None], [None]]
     assert "w: a not reached, b not reached" in view.times_plot.alt
@@ -281,3 +283,30 @@ def test_a_method_page_lists_every_trial_of_every_study_with_its_time(release_tr
                         r'chosen">fastest of its study</span></td>\s*<td class="num">(\d)</td>'
                         r'\s*<td><code>[^<]*</code></td>\s*<td class="num">([^<]*)</td>', cnn)
     assert sorted((study, time) for _, study, time in marked) == [("0", "4"), ("1", "4.4")]
+
+
+def test_nobody_is_best_when_no_base_workload_was_solved():
+    """Both algorithms missed every target (score 0): the front page said "Best score: adamw
+    (0.000)", the alphabetically first of the tie."""
+    from types import SimpleNamespace
+
+    from leaderboard.ttr_view import TTRSuiteView, _rows
+
+    workloads = (WorkloadInfo("w", None, 0.8, 6.0),)
+    frame = _frame([("adamw", "w", 0, "ok", math.inf), ("nadamw", "w", 0, "ok", math.inf)])
+    data = ttr_data(frame, workloads, True)
+    stats = ttr_statistics(data, reference=None, rng=np.random.default_rng(0), reps=20,
+                           confidence=0.95)
+    hrefs = {"adamw": "a.html", "nadamw": "n.html"}
+    rows = _rows(data, stats, hrefs, None)
+    assert not any(r.is_best for r in rows)
+    assert {r.versus_best_text for r in rows} == {"no base workload's target reached"}
+    assert TTRSuiteView.best_text.fget(SimpleNamespace(rows=rows)).startswith("—")
+    frame = _frame([("adamw", "w", 0, "ok", 2.0), ("nadamw", "w", 0, "ok", 2.0)])
+    data = ttr_data(frame, workloads, True)
+    stats = ttr_statistics(data, reference=None, rng=np.random.default_rng(0), reps=20,
+                           confidence=0.95)
+    rows = _rows(data, stats, hrefs, None)
+    assert [r.versus_best_text for r in rows] == ["best score (tied)"] * 2
+    assert TTRSuiteView.best_text.fget(SimpleNamespace(rows=rows)) == \
+        "adamw, nadamw (1.000) (tied)"

@@ -1,5 +1,6 @@
 import pytest
 
+from harness.runner.spec import Phase
 from harness.store import Store
 from leaderboard.view import SiteView, VersusBest, build_site_view
 
@@ -46,6 +47,43 @@ def test_equal_distribution_is_tied_and_clearly_worse_is_not(site):
     assert [rows[m].rank for m in ("replay", "replay-twin", "finetune")] == [1, 2, 3]
 
 
+
+def test_a_method_with_failed_seeds_is_not_ranked_tested_or_best(example_store, example,
+                                                                 tmp_path):
+    """A method that diverged on 2 of 3 seeds has one surviving seed of 0.95, above every
+    complete method. It used to rank first as "best", and with n=1 every other method became
+    "cannot be tested". The mean of the survivors flatters it: it is listed, not ranked."""
+    import shutil
+
+    from harness.runner.result import RunResult, RunStatus
+    from harness.runner.spec import RunSpec
+
+    path = tmp_path / "store.db"
+    shutil.copy(example_store, path)
+    with Store(path) as store:
+        store.write_submission("fragile", "fragile-hash",
+                               {"name": "fragile", "api": "continual", "continual": True})
+        for seed, score in enumerate([0.95, None, None]):
+            spec = RunSpec(suite=example.suite, suite_version=example.version, scenario="class",
+                           phase=Phase.EVALUATE, submission="fragile",
+                           submission_hash="fragile-hash", hparams={"lr": 0.5}, seed=seed,
+                           trial=-1)
+            store.write_run(RunResult(
+                spec=spec, status=RunStatus.OK if score else RunStatus.FAILED,
+                metrics={"final_avg_acc": score} if score else {},
+                reason="" if score else "the model diverged", wall_time_s=1.0,
+                finished_at="2025-03-01T12:00:00+00:00"))
+        site = build_site_view(store, built_at="now")
+    rows = _rows(site, "class")
+    assert _bench(site, "class").best == "replay"
+    assert rows["fragile"].versus_best is VersusBest.INCOMPLETE
+    assert rows["fragile"].rank is None and rows["fragile"].comparison is None
+    assert rows["fragile"].versus_best_text == "not ranked: 2 of 3 seeds failed"
+    assert rows["finetune"].versus_best is VersusBest.WORSE  # still tested against replay
+    assert [r.method for r in _bench(site, "class").rows][-1] == "fragile"
+    (suite,) = site.suites
+    assert "fragile" in [m.method for m in suite.cross.left_out]
+
 def test_single_seed_method_cannot_be_tested(site):
     rows = _rows(site, "task")
     assert rows["finetune"].versus_best is VersusBest.UNTESTABLE
@@ -57,8 +95,8 @@ def test_cells_carry_mean_ci_and_n_of_successful_seeds_only(site):
     replay = rows["replay"].primary
     assert replay.n == 5 and replay.mean == pytest.approx(0.80)
     assert replay.ci_low < 0.80 < replay.ci_high
-    assert rows["finetune"].primary.n == 4  # the failed seed is not averaged
-    assert rows["finetune"].failed_runs == 1
+    assert rows["joint"].primary.n == 5  # the failed seed 5 is not averaged
+    assert rows["joint"].failed_runs == 1
     assert rows["replay"].failed_runs == 0
     assert _bench(site, "class").secondary_metrics == (
         "avg_incremental_acc", "bwt", "forgetting", "min_acc", "wc_acc", "intransigence")
@@ -85,13 +123,13 @@ def test_chosen_hparams_and_tuning_cost_come_from_the_protocol(site, example):
 
 
 def test_method_page_lists_trials_seeds_and_failures(site, example):
-    finetune = next(m for m in site.methods if m.name == "finetune")
-    cls = next(b for b in finetune.benchmarks if b.scenario == "class")
+    joint = next(m for m in site.methods if m.name == "joint")
+    cls = next(b for b in joint.benchmarks if b.scenario == "class")
     assert len(cls.trials) == example.num_trials
     assert [t.chosen for t in cls.trials] == [False, True, False]
-    assert [s.seed for s in cls.seeds] == [0, 1, 2, 3, 4]
+    assert [s.seed for s in cls.seeds] == [0, 1, 2, 3, 4, 5]
     assert [(f.phase, f.label, f.reason) for f in cls.failed] == [
-        ("evaluate", "seed 4", "loss became NaN at step 12")
+        ("evaluate", "seed 5", "loss became NaN at step 12")
     ]
     assert cls.table_href == "suites/split-mnist.html#split-mnist-class"
 
@@ -114,3 +152,18 @@ def test_empty_store_gives_an_empty_site(tmp_path):
         site = build_site_view(store, built_at="now")
     assert site.is_empty and site.suites == () and site.methods == ()
     assert site.stamp.release == "unreleased"
+
+
+def test_method_page_hardware_has_no_none_values():
+    """A CPU run's fingerprint has gpu_model and cuda_version null: the page showed "None"."""
+    import json
+
+    import pandas as pd
+
+    from leaderboard.method_view import _hardware
+
+    raw = json.dumps({"cpu_model": "AMD EPYC", "cuda_version": None, "gpu_model": None,
+                      "gpu_count": 0})
+    (entry,) = _hardware(pd.DataFrame({"hardware": [raw, raw]}))
+    assert entry.details == (("cpu_model", "AMD EPYC"), ("gpu_count", "0"))
+    assert entry.num_runs == 2

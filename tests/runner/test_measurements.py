@@ -305,12 +305,23 @@ def test_training_outside_the_harness_batches_is_measured_and_named_on_the_site(
                           EvaluateOptions(num_trials=1, num_seeds=1, sandbox=False),
                           cache=tiny_cache)
         site = build_site_view(store, built_at="now")
+    assert all(r.ok for r in report.results), [r.reason for r in report.results]
     share = {r.spec.submission: r.metrics["uncounted_train_time_s"] / r.metrics["train_time_s"]
              for r in report.results if r.spec.phase is Phase.EVALUATE}
     assert share["gdumb-copy"] > 0.5 > 0.2 > share["naive-copy"], share
     [bench] = site.suites[0].benchmarks
     note = bench.compute.flops_note
     assert "gdumb-copy (" in note and "naive-copy" not in note and "lower bound" in note
+    # the cell and the downloads say so too: GDumb's counted FLOPs alone read as cheapest
+    from leaderboard.tables import compute_records
+
+    rows = {r.method: r for r in bench.compute.rows}
+    flops = [c.key for c in bench.compute.columns].index("train_flops")
+    assert rows["gdumb-copy"].cells[flops].text.startswith("≥ ")
+    assert not rows["naive-copy"].cells[flops].text.startswith("≥")
+    records = {r["method"]: r for r in compute_records(bench.compute)}
+    assert records["gdumb-copy"]["train_flops_lower_bound"] is True
+    assert records["naive-copy"]["train_flops_lower_bound"] is False
 
 
 def test_the_audit_counts_a_torch_dataset_and_samples_registered_on_the_network():

@@ -15,10 +15,12 @@ one per node, which would need per-node placement in the Ray executor).
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from harness.data.cache import DatasetCache
 from harness.evaluation import EvaluateOptions, EvaluationReport, Reporter, _PhaseRunner
+from harness.metrics.time_to_result import timing_noise_note
 from harness.runner.execute import RunJob
 from harness.runner.local import threads_per_job
 from harness.runner.serial import one_at_a_time
@@ -69,6 +71,9 @@ def evaluate_ttr(suite: TTRSuite, submissions: list[Submission], store: Store,
     items = [(spec, sub) for sub in submissions
              for spec in ttr_specs(suite, sub, options.num_trials, options.num_seeds)]
     runner.run("time-to-result", items)
+    noise = [r.metrics.get("timing_noise", math.nan) for r in report.results if r.ok]
+    if note := timing_noise_note(noise):
+        report.info.append(note)
     return report
 
 

@@ -146,19 +146,25 @@ def _given(value: float | None) -> list[float]:
     return [] if value is None else [value]
 
 
-def _known(value: float | None) -> bool:
-    return value is not None and math.isfinite(value)
+def _known(value: float | str | None) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
+UNBOUNDED = "inf"
+"""An interval's upper end where some studies missed the target (JSON has no infinity)."""
 
 
 def plot_time_to_target(
     workloads: Sequence[str], labels: Sequence[str], medians: Sequence[Sequence[float | None]],
-    ci_lows: Sequence[Sequence[float | None]], ci_highs: Sequence[Sequence[float | None]], *,
-    width: float = WIDTH,
+    ci_lows: Sequence[Sequence[float | None]], ci_highs: Sequence[Sequence[float | str | None]],
+    *, width: float = WIDTH,
 ) -> Canvas:
     """Time to target per workload (one panel each, stacked, on one time axis): per method the
     median over studies with its interval; a missed target (None or inf) is an "×" at the right
-    edge, labelled, so a miss never reads as a fast time, and an interval without a finite end
-    is not drawn. Arrays: (num_methods, num_workloads)."""
+    edge, labelled, so a miss never reads as a fast time. An interval whose upper end is
+    `UNBOUNDED` runs to the right edge and ends in "∞" (the least certain cells must not look
+    the most certain); one without known ends (a single study) is not drawn. Arrays:
+    (num_methods, num_workloads)."""
     canvas = Canvas(width)
     finite = [float(v) for row in (*medians, *ci_highs) for v in row if _known(v)]
     right = 1.15 * max(finite, default=1.0)
@@ -197,7 +203,11 @@ def _time_row(canvas: Canvas, x: Scale, middle: float, index: int, right: float,
         canvas.text(x(right) - 9, middle, "not reached", size=0.7 * FONT_SIZE, anchor="end",
                     colour=colour, cls="miss")
         return
-    if _known(low) and _known(high):
+    if _known(low) and high == UNBOUNDED:
+        canvas.line(x(low), middle, x(right), middle, colour, width=2.5, cls="interval open")
+        canvas.text(x(right) + 3, middle, "∞", size=0.8 * FONT_SIZE, colour=colour,
+                    cls="interval open")
+    elif _known(low) and _known(high):
         canvas.line(x(low), middle, x(min(high, right)), middle, colour, width=2.5,
                     cls="interval")
     canvas.marker(marker, x(median), middle, colour, size=9, cls="median")

@@ -25,12 +25,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness.metrics.time_to_result import DEFAULT_MAX_RATIO, performance_ratios
+from harness.metrics.time_to_result import DEFAULT_MAX_RATIO, performance_ratios, timing_noise_note
 from harness.stats import dumps
 from harness.store import hardware_class as _hardware_class
 from leaderboard.figures import PlotSpec
 from leaderboard.paths import benchmark_slug, slugify, suite_href
 from leaderboard.settings import StatSettings
+from leaderboard.ttr_plots import UNBOUNDED
 from leaderboard.ttr_results import (
     TTRData,
     TTRStatistics,
@@ -244,7 +245,8 @@ def _cells(data: TTRData, stats: TTRStatistics, i: int) -> tuple[TTRCell, ...]:
         cells.append(TTRCell(
             text + (" · voided: a held-out variant was missed" if w in voided else ""),
             sort=median if studies else None,
-            title=f"per-study times: {', '.join(f'{t:.2f}' for t in studies)}" if studies
+            title="per-study times: " + ", ".join(
+                f"{t:.2f} s" if math.isfinite(t) else "not reached" for t in studies) if studies
             else "no runs",
             ci_low=low if studies else None, ci_high=high if studies else None,
             ratio=float(ratios[w]) if studies and w in ratios else None,
@@ -308,6 +310,9 @@ def _notes(runs: pd.DataFrame, left_out: Mapping[str, int], data: TTRData,
     if any(len(c) < 2 for row in data.study_times for c in row):
         notes.append("Cells with a single study have no interval: add studies (--seeds) to "
                      "see the spread.")
+    if "metric.timing_noise" in runs.columns and (note := timing_noise_note(
+            runs.loc[runs["status"] == "ok", "metric.timing_noise"].to_numpy(dtype=float))):
+        notes.append(note)
     return tuple(notes)
 
 
@@ -343,7 +348,10 @@ def _times_plot(suite: str, slug: str, data: TTRData, stats: TTRStatistics,
     shape = range(len(data.workloads))
     medians = [[finite(stats.medians[i, w]) for w in shape] for i in range(len(data.methods))]
     lows = [[finite(stats.median_ci[0, i, w]) for w in shape] for i in range(len(data.methods))]
-    highs = [[finite(stats.median_ci[1, i, w]) for w in shape] for i in range(len(data.methods))]
+    # an interval whose upper end is a miss (some studies missed the target) is open: "inf"
+    highs = [[UNBOUNDED if np.isposinf(v) else finite(v)
+              for v in (stats.median_ci[1, i, w] for w in shape)]
+             for i in range(len(data.methods))]
     summary = "; ".join(
         f"{w.name}: " + ", ".join(
             f"{m} {'not reached' if medians[i][k] is None else f'{medians[i][k]:.2f} s'}"
@@ -355,7 +363,8 @@ def _times_plot(suite: str, slug: str, data: TTRData, stats: TTRStatistics,
             f"{settings.confidence_text} bootstrap intervals: {summary}.",
         caption="Time to target per workload (held-out variants included, before the held-out "
                 f"rule): median over studies and its {settings.confidence_text} bootstrap "
-                "interval over studies; ×: the target was not reached.",
+                "interval over studies (running to the right edge, ∞, where some studies "
+                "missed the target); ×: the target was not reached.",
         data={"workloads": [w.name for w in data.workloads], "labels": list(data.methods),
               "medians": medians, "ci_lows": lows, "ci_highs": highs},
     )

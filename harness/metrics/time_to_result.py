@@ -230,6 +230,27 @@ def bootstrap_benchmark_score(study_times: ArrayLike, rng: np.random.Generator,
     return _percentile_interval(scores, confidence)
 
 
+TIMING_NOISE_LIMIT = 0.25
+"""Above this timing noise (the 90th percentile step time over the median, minus one, recorded
+per run), the machine was busy while the run was timed. Measured on the idle 2-core machine:
+median 0.04, 90th percentile 0.17 over 170 ttr-quick runs; under a load of 6-9, median 0.4."""
+
+
+def timing_noise_note(noise: ArrayLike) -> str:
+    """A warning when more than a tenth of the runs' timing noise exceeds `TIMING_NOISE_LIMIT`
+    (NaN values, runs that recorded none, are left out); "" otherwise."""
+    values = np.asarray(noise, dtype=float)
+    values = values[np.isfinite(values)]
+    noisy = int(np.sum(values > TIMING_NOISE_LIMIT))
+    if noisy == 0 or noisy <= 0.1 * values.size:
+        return ""
+    return (f"{noisy} of {values.size} timed runs had timing noise above "
+            f"{TIMING_NOISE_LIMIT:.0%} (their 90th-percentile step took that much longer than "
+            "the median): the machine was busy while they ran, so their times are slower than "
+            "the hardware allows and not comparable with runs on an idle machine. Time runs "
+            "on an otherwise idle machine (`harness evaluate --force` runs them again).")
+
+
 def check_same_hardware(hardware_classes: Iterable[str]) -> str:
     """The one hardware class of the runs being scored; UserError if there are several.
 

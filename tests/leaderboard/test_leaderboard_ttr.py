@@ -310,3 +310,32 @@ def test_nobody_is_best_when_no_base_workload_was_solved():
     assert [r.versus_best_text for r in rows] == ["best score (tied)"] * 2
     assert TTRSuiteView.best_text.fget(SimpleNamespace(rows=rows)) == \
         "adamw, nadamw (1.000) (tied)"
+
+
+def test_a_cell_with_a_missed_study_gets_an_open_interval_in_the_times_plot():
+    from leaderboard.settings import StatSettings
+    from leaderboard.ttr_view import ttr_suite_view
+
+    times = [1.0, 2.0, math.inf]
+    frame = _frame([("a", "w", s, "ok", t) for s, t in enumerate(times)]).assign(
+        hardware_class="cpu", run_key=["k1", "k2", "k3"], trial=0)
+    view = ttr_suite_view("s", "1", frame, {}, {"a": "a.html"}, StatSettings(bootstrap_reps=50))
+    data = view.times_plot.data
+    assert data["medians"] == [[2.0]] and data["ci_highs"] == [["inf"]]
+    json.dumps(data)  # the plot data stays JSON
+
+
+def test_runs_timed_on_a_busy_machine_are_named_on_the_page():
+    """timing_noise was recorded per run but never shown: a campaign timed under load (noise
+    0.4 against 0.04 idle) was scored beside idle runs without a word."""
+    from harness.metrics.time_to_result import timing_noise_note
+    from leaderboard.settings import StatSettings
+    from leaderboard.ttr_view import ttr_suite_view
+
+    assert timing_noise_note([0.04, 0.05, 0.17, float("nan")]) == ""
+    assert timing_noise_note([0.04] * 9 + [0.5]) == ""  # one in ten: a hiccup, not a busy machine
+    frame = _frame([("a", "w", s, "ok", 1.0 + s) for s in range(3)]).assign(
+        hardware_class="cpu", run_key=["k1", "k2", "k3"], trial=0,
+        **{"metric.timing_noise": [0.4, 0.5, 0.03]})
+    view = ttr_suite_view("s", "1", frame, {}, {"a": "a.html"}, StatSettings(bootstrap_reps=20))
+    assert any(n.startswith("2 of 3 timed runs had timing noise above 25%") for n in view.notes)

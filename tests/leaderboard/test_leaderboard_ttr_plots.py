@@ -137,6 +137,20 @@ def test_time_to_target_marks_a_miss_instead_of_a_time(parse_svg, read_axes):
                                                                                     abs=1e-3)
 
 
+
+def test_an_interval_open_to_infinity_runs_to_the_right_edge(parse_svg, read_axes):
+    """A cell where some studies missed ([1.5, inf]) drew its median with no bar at all, so the
+    least certain cells looked the most certain."""
+    root = parse_svg(plots.PLOTTERS["time_to_target"](
+        ["w"], ["a", "b"], [[1.0], [2.0]], [[0.5], [1.5]], [[1.5], ["inf"]]))
+    x, _ = read_axes(root)
+    bar = root.find(".//g[@data-method='b']/line[@class='interval open']")
+    assert x(float(bar.get("x1"))) == pytest.approx(1.5, abs=1e-3)
+    assert x(float(bar.get("x2"))) > 2.0  # to the right edge
+    assert [t.text for t in root.find(".//g[@data-method='b']").iter("text")] == ["∞"]
+    closed = root.find(".//g[@data-method='a']/line[@class='interval']")
+    assert x(float(closed.get("x2"))) == pytest.approx(1.5, abs=1e-3)
+
 def test_figures_are_svg_text_with_the_caption_and_the_same_every_time(parse_svg):
     spec = PlotSpec(kind="performance_profile", path="p.svg", alt="alt text", caption="caption",
                     data={"labels": ["a", "b"], "taus": TAUS, "profile": PROFILE,

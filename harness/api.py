@@ -79,13 +79,19 @@ class Budget:
     Attributes:
         epochs_per_task: passes over each task's training data that `TaskData` yields.
         batch_size: samples per training batch.
-        replay_samples: how many past training samples a learner may keep in memory.
+        replay_samples: the size of the memory in samples, which sets `state_bytes_allowed`.
+            The audit is in bytes, not samples: a learner may spend them as it likes (more
+            samples at lower precision, fewer samples and a stored model), as memory-budget
+            comparisons in continual learning do; what it holds must fit the bytes.
         time_limit_s: wall-clock limit of one whole run; a run over it is killed and failed.
         state_bytes_allowed: bytes of state the learner may keep beyond its live network,
             audited after every task (replay buffers, stored models, Fisher matrices,
             optimizer moments…): ``replay_samples`` stored samples (float32 input, int64
-            label, float32 logits) plus ``model_copies`` copies of the network's parameters.
-            A learner over it fails the run with the figure. None when not audited.
+            label, float32 logits) plus ``model_copies`` copies of the network's parameters
+            (the suite's ``model_copies``, 8 unless it says otherwise). Each tensor counts its
+            whole storage: a sample kept as a view of a batch (``x[i]``) holds the batch, so
+            keep ``x[i].clone()``. A learner over it fails the run with the figure. None when
+            not audited.
     """
 
     epochs_per_task: int
@@ -124,7 +130,10 @@ class TaskData(Protocol):
     sample once (the last batch of an epoch may be smaller). The data may be iterated **once**;
     a second pass exceeds the budget and fails the run. The pass ends when `learn` returns (an
     iterator kept for later yields nothing more). A learner may stop early (training FLOPs
-    count the batches it used) and may take batches with `next()` instead of a `for` loop.
+    count the batches it used) and may take batches with `next()` instead of a `for` loop,
+    from one iterator: a second `iter(data)`, even after one batch, is a second pass. The
+    batches are the only way to the task's data: reading the object's private tensors
+    trains outside the budget and is not allowed.
 
     In NEVIS-like streams (`harness.nevis`) the object also has ``search``, an `InTaskSearch`
     over this task's train and dev splits; elsewhere it has no such attribute
@@ -218,7 +227,10 @@ class ContinualLearner:
         """Return logits of shape (len(x), ctx.num_outputs) for a batch of inputs.
 
         `task` is the task index where the scenario allows it (task-incremental), else None.
-        Called under `torch.inference_mode()`.
+        Called under `torch.inference_mode()`, also before the first task. Logits must be
+        finite or -inf (a mask); a row needs at least one finite logit among the classes
+        scored, so mask unseen classes with -inf only once some class is seen (or with a
+        large negative finite value). NaN or +inf fails the run as diverged.
         """
         raise NotImplementedError
 

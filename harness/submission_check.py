@@ -95,14 +95,21 @@ def check_folder(folder: Path, api: str = "continual") -> list[str]:
     path = Path(folder) / SUBMISSION_FILE
     # As in the worker (harness.runner.worker), a submission may import its own helper modules.
     sys.path.insert(0, str(folder))
+    before = {m for m in sys.modules if m == "harness" or m.startswith("harness.")}
     try:
         with contextlib.redirect_stdout(sys.stderr):
             module = import_submission_module(folder)
     except BaseException as exc:  # noqa: BLE001 - any failure of user code is a problem to report
         return [_import_failure(path, exc)]
+    imported = {m for m in sys.modules if m.startswith("harness.")} - before
+    problems = [  # the modules named, not the packages above them
+        f"{path}: imports {name}: a submission may import only harness.api from the harness "
+        "(the rest is its internals, which change without notice)"
+        for name in sorted(imported) if not any(m.startswith(f"{name}.") for m in imported)
+    ]
     if api == "training-algorithm":
-        return check_training_algorithm(module, path)
-    return check_continual(module, path)
+        return problems + check_training_algorithm(module, path)
+    return problems + check_continual(module, path)
 
 
 def _import_failure(path: Path, exc: BaseException) -> str:

@@ -197,6 +197,16 @@ def test_missing_module_is_reported(tmp_path):
     assert "not_a_real_module_xyz" in problems[0]
 
 
+
+def test_importing_harness_internals_is_a_problem(tmp_path):
+    """README and api.py say harness.api is the only harness module a submission may import;
+    validate said "ok" to one importing the state audit."""
+    code = CODE.replace("import torch\n", "import torch\nimport harness.runner.audit\n")
+    problems = import_problems(make_folder(tmp_path, code=code))
+    assert len(problems) == 1 and "imports harness.runner.audit" in problems[0]
+    assert "only harness.api" in problems[0]
+    assert import_problems(make_folder(tmp_path / "clean")) == []
+
 def test_signatures_that_cannot_take_the_documented_arguments(tmp_path):
     code = CODE.replace("def predict(self, x, task=None):", "def predict(self, x):").replace(
         "def learn(self, task, data):", "def learn(self, task, data, extra):")

@@ -48,14 +48,16 @@ class DeviceTaskData:
                  augment: BatchAugmenter | None = None):
         if len(images) != len(labels):
             raise ValueError(f"{len(images)} images but {len(labels)} labels")
-        self.images = images
-        self.labels = labels
+        # Private: the batches are a learner's only way to the task's data (`harness.api`);
+        # public tensors let a learner train on the whole task without spending its budget.
+        self._images = images
+        self._labels = labels
         self.num_samples = len(images)
         self.batch_size = batch_size
         self.num_epochs = num_epochs
         self._normalize = normalize
         if images.numel() * 4 <= PRENORMALIZE_MAX_BYTES:
-            self.images, self._normalize = normalize(images), identity
+            self._images, self._normalize = normalize(images), identity
         self._generator = generator
         # instrument(step) wraps the learner's processing of batch `step` (from the yield to
         # the request for the next batch): the worker counts FLOPs and runs continual
@@ -75,8 +77,10 @@ class DeviceTaskData:
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         if self._iterated:
             raise BudgetExceededError(
-                f"the learner iterated a task's data a second time; the budget is one pass of "
-                f"{self.num_epochs} epoch(s) × {self.num_samples} samples per task"
+                f"the learner iterated a task's data a second time (a second iter(data), even "
+                f"after one batch, starts a new pass); the budget is one pass of "
+                f"{self.num_epochs} epoch(s) × {self.num_samples} samples per task: take every "
+                f"batch from one iterator (batches = iter(data); next(batches))"
             )
         self._iterated = True
         batches = self._batches()
@@ -96,16 +100,16 @@ class DeviceTaskData:
         batches.close()
 
     def _batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        device = self.images.device
+        device = self._images.device
         step = 0
         for epoch in range(self.num_epochs):
             order = torch.randperm(self.num_samples, generator=self._generator).to(device)
             for start in range(0, self.num_samples, self.batch_size):
                 index = order[start:start + self.batch_size]
                 self.samples_yielded += len(index)
-                x = self._normalize(self.images[index])
+                x = self._normalize(self._images[index])
                 batch = (x if self._augment is None else self._augment(x, index, epoch)), \
-                    self.labels[index]
+                    self._labels[index]
                 self._pending_step = step
                 if self._instrument is None:
                     yield batch

@@ -317,7 +317,8 @@ class _Run:
                 f"after task {t} the learner holds {measured:,} bytes of state beyond its "
                 f"network; the suite allows {allowed:,} (replay_samples = "
                 f"{self.ctx.budget.replay_samples} samples + {self.job['model_copies']} "
-                "parameter copies)")
+                "parameter copies). Each tensor counts its whole storage: a sample kept as a "
+                "view of a batch (x[i]) holds the whole batch; keep x[i].clone()")
 
 
 def failure_reason(exc: BaseException, submission_dir: str) -> str:

@@ -48,3 +48,19 @@ def test_same_seed_same_batches_and_prenormalized_equals_per_batch(monkeypatch):
     for (xa, ya), (xb, yb) in zip(up_front, per_batch, strict=True):
         assert torch.equal(ya, yb)
         assert torch.equal(xa, xb)  # bit-identical, not merely close
+
+
+def test_the_task_tensors_are_not_public():
+    """`data.images` / `data.labels` let a learner train on the whole task without iterating:
+    0 samples seen, 0 FLOPs, any number of epochs. The batches are the only documented way."""
+    data = make()
+    assert not hasattr(data, "images") and not hasattr(data, "labels")
+    assert [name for name in vars(data) if not name.startswith("_")] == [
+        "num_samples", "batch_size", "num_epochs", "samples_yielded"]
+
+
+def test_a_second_iter_says_how_to_take_batches_from_one_iterator():
+    data = make()
+    next(iter(data))
+    with pytest.raises(BudgetExceededError, match=r"batches = iter\(data\); next\(batches\)"):
+        iter(data)

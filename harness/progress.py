@@ -108,13 +108,19 @@ def ttr_summary_table(report: EvaluationReport, suite: TTRSuite) -> Table:
     if not report.results:
         return Table(title="harness evaluate — no runs")
     scored = score_suite(suite, report.results)
-    table = Table(title="harness evaluate — time to result (s; inf: target missed)")
+    cells_ok: dict[tuple[str, str], bool] = {}
+    for r in report.results:  # a cell whose every run failed says so, not "inf"
+        key = (r.spec.submission, r.spec.scenario)
+        cells_ok[key] = cells_ok.get(key, False) or r.ok
+    table = Table(title="harness evaluate — time to result (s; inf: target missed; "
+                        "failed: every run failed, reasons above)")
     table.add_column("training algorithm")
     for w in suite.workloads:
         table.add_column(w.name if w.variant_of is None else f"({w.name})", justify="right")
     table.add_column("score", justify="right")
     for i, name in enumerate(scored.submissions):
-        cells = [_seconds(scored.raw_times.get((name, w.name), float("inf")))
+        cells = ["failed" if cells_ok.get((name, w.name)) is False else
+                 _seconds(scored.raw_times.get((name, w.name), float("inf")))
                  for w in suite.workloads]
         table.add_row(name, *cells, f"{scored.scores[i]:.3f}")
     return table

@@ -167,3 +167,16 @@ def test_a_bundle_says_which_format_it_is_and_a_newer_one_is_refused_clearly(tmp
     bundle.write_text("\n".join(lines) + "\n")
     with pytest.raises(UserError, match="written by a newer harness"):
         read_bundle(bundle)
+
+
+def test_results_list_shows_each_kind_of_runs_headline():
+    """`harness results list` showed final_avg_acc only: empty for time-to-result runs."""
+    from harness.cli.results import result_text
+
+    assert result_text({"metric.final_avg_acc": 0.8123}) == "final_avg_acc 0.812"
+    assert result_text({"metric.time_to_target_s": 2.034, "metric.best_metric": 0.9712}) == \
+        "target at 2.03 s, best 0.9712"
+    assert result_text({"metric.time_to_target_s": math.inf,
+                        "metric.best_metric": float("nan")}) == "target not reached"
+    assert result_text({"metric.avg_error": 0.7187}) == "avg_error 0.719"
+    assert result_text({}) == ""

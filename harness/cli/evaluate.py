@@ -119,6 +119,11 @@ def run(args: argparse.Namespace) -> int:
     stream = isinstance(suite, NevisSuite)
     if not time_to_result and not stream:
         suite = restrict_scenarios(suite, args.scenarios)
+    elif args.scenarios:
+        kind = "time-to-result suite (its workloads are scored together)" if time_to_result \
+            else "stream suite (its tasks form one stream)"
+        raise UserError(f"--scenario selects scenarios of a continual suite; {suite.name} is a "
+                        f"{kind}: leave --scenario out")
     api = ApiKind.TRAINING_ALGORITHM if time_to_result else ApiKind.CONTINUAL
     submissions, broken = select_submissions(args.submissions, args.methods, suite.name, console,
                                              api)

@@ -51,16 +51,34 @@ def run_list(args: argparse.Namespace) -> int:
             frame = frame[frame[column] == getattr(args, column)]
     table = Table(title=f"{len(frame)} run(s) in {args.store}")
     for column in ("run key", "suite/scenario", "method", "phase", "seed/trial", "status",
-                   "final_avg_acc", "reason"):
+                   "result", "reason"):
         table.add_column(column)
     for row in frame.to_dict("records"):
-        acc = row.get("metric.final_avg_acc")
         where = row["seed"] if row["phase"] == "evaluate" else f"t{row['trial']}"
         table.add_row(row["run_key"][:12], f"{row['suite']}/{row['scenario']}",
                       row["submission"], row["phase"], str(where), row["status"],
-                      "" if acc is None or acc != acc else f"{acc:.3f}", row["reason"][:80])
+                      result_text(row), row["reason"][:80])
     Console(file=sys.stdout, width=160).print(table)
     return 0
+
+
+def _value(row: dict, metric: str) -> float | None:
+    value = row.get(f"metric.{metric}")
+    return None if value is None or value != value else float(value)
+
+
+def result_text(row: dict) -> str:
+    """A run's headline result by suite kind: a continual run's final average accuracy, a
+    time-to-result run's time to target (and best validation metric), a stream's error."""
+    if (acc := _value(row, "final_avg_acc")) is not None:
+        return f"final_avg_acc {acc:.3f}"
+    if (time_s := _value(row, "time_to_target_s")) is not None:
+        best = _value(row, "best_metric")
+        reached = f"target at {time_s:.2f} s" if time_s != float("inf") else "target not reached"
+        return reached + (f", best {best:.4g}" if best is not None else "")
+    if (error := _value(row, "avg_error")) is not None:
+        return f"avg_error {error:.3f}"
+    return ""
 
 
 def run_export(args: argparse.Namespace) -> int:

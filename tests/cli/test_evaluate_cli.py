@@ -75,3 +75,12 @@ def test_two_folders_with_one_name_are_refused(tmp_path, capsys):
 def _runs(path) -> int:
     with sqlite3.connect(path) as db:
         return db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+
+
+def test_scenario_on_a_time_to_result_suite_is_refused(tmp_path, capsys):
+    """`--scenario glyph-mlp` on ttr-quick was ignored: all ten workloads ran."""
+    code = cli.main(["evaluate", "--suite", "ttr-quick", "--scenario", "glyph-mlp",
+                     "--store", str(tmp_path / "r.db"), "nadamw"])
+    assert code == 2
+    assert "ttr-quick is a time-to-result suite" in capsys.readouterr().err
+    assert not (tmp_path / "r.db").exists() or _runs(tmp_path / "r.db") == 0

@@ -88,3 +88,27 @@ def test_a_cpu_run_is_of_one_class_whether_or_not_it_could_see_the_gpus():
     on_gpu = dict(seen, device="cuda:0")
     assert hardware_class(on_gpu) != hardware_class(dict(on_gpu, gpu_model="A100"))
     assert hardware_class(on_gpu) != hardware_class(seen)
+
+
+def test_the_summary_table_says_failed_where_every_run_failed(tmp_path):
+    """A crashed run printed "inf" under a title that said "inf: target missed"."""
+    from rich.console import Console
+
+    from harness.evaluation import EvaluationReport
+    from harness.progress import ttr_summary_table
+
+    path = tmp_path / "tiny-ttr.toml"
+    path.write_text(TINY_TTR)
+    suite = load_suite(path)
+    spec = RunSpec(suite=suite.name, suite_version=suite.version, scenario="easy",
+                   phase=Phase.EVALUATE, submission="a", submission_hash="h", hparams={},
+                   seed=0, trial=0, study=0)
+    variant = dataclasses.replace(spec, scenario="easy-impossible")
+    report = EvaluationReport(results=[
+        result(spec, "cpu-x", 1.5),
+        RunResult(spec=variant, status=RunStatus.FAILED, reason="boom",
+                  hardware={"cpu_model": "cpu-x", "gpu_model": None, "gpu_count": 0})])
+    console = Console(record=True, width=200)
+    console.print(ttr_summary_table(report, suite))
+    row = next(line for line in console.export_text().splitlines() if line.startswith("│ a"))
+    assert "1.50" in row and "failed" in row and "inf" not in row

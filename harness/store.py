@@ -329,6 +329,21 @@ class Store:
                 (submission_hash, name, canonical_json(metadata), utc_now()),
             )
 
+    @_guarded
+    def write_suite_file(self, name: str, version: str, text: str) -> None:
+        """Keep the text of the suite file a campaign ran (in `meta`, one per suite version),
+        so the site can score its runs without the file: a suite given by path is not in
+        `suites/`, and its targets and held-out variants are in nothing else."""
+        with self._transaction() as db:
+            db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                       (f"suite-file:{name}:{version}", text))
+
+    @_guarded
+    def suite_files(self) -> dict[tuple[str, str], str]:
+        """(suite, version) -> the suite file's text, for every suite file kept."""
+        rows = self._db.execute("SELECT key, value FROM meta WHERE key LIKE 'suite-file:%'")
+        return {tuple(key.split(":", 2)[1:]): text for key, text in rows}  # type: ignore[misc]
+
     # ----------------------------------------------------------------------------- reading
 
     @_guarded

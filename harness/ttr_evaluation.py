@@ -15,6 +15,7 @@ one per node, which would need per-node placement in the Ray executor).
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import replace
 
@@ -64,6 +65,9 @@ def evaluate_ttr(suite: TTRSuite, submissions: list[Submission], store: Store,
     prepared = {w.name: prepare(w, cache) for w in suite.workloads}  # fails before any run
     for sub in submissions:
         store.write_submission(sub.meta.name, sub.content_hash, sub.meta.to_json())
+    text = suite.path.read_text(encoding="utf-8")
+    if hashlib.sha256(text.encode()).hexdigest()[:12] == suite.version:  # not edited since
+        store.write_suite_file(suite.name, suite.version, text)
     report = EvaluationReport()
     runner = _TTRRunner(suite, store, replace(options, jobs=1), reporter or Reporter(), report)
     runner.executor = one_at_a_time(runner.executor)

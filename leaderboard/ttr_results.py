@@ -92,29 +92,31 @@ def suites_dirs() -> tuple[Path, ...]:
 
 
 def workload_layout(suite: str, version: str, seen: Sequence[str],
-                    folders: Sequence[Path] | None = None) -> tuple[
-        tuple[WorkloadInfo, ...], bool]:
+                    folders: Sequence[Path] | None = None, *,
+                    stored: str | None = None) -> tuple[tuple[WorkloadInfo, ...], bool]:
     """The workloads of `suite` in suite-file order with targets and variants, from the suite
     file whose text hashes to the stored `version` (the suite version rule of
     `harness.ttr_suite`: the first 12 hex digits of its SHA-256), so it is exactly the file the
-    runs were made with; else `seen` in name order, all as base workloads, and False."""
+    runs were made with: the text the store kept (`Store.suite_files`), else a file in
+    `folders`; else `seen` in name order, all as base workloads, and False."""
+    texts = [stored] if stored is not None else []
     for folder in folders if folders is not None else suites_dirs():
-        for path in sorted(folder.glob("*.toml")):
-            text = path.read_text(encoding="utf-8")
-            if hashlib.sha256(text.encode()).hexdigest()[:12] != version:
-                continue
-            try:
-                data = tomllib.loads(text)
-            except tomllib.TOMLDecodeError:
-                continue
-            if data.get("name") != suite or not isinstance(data.get("workload"), list):
-                continue
-            known = [WorkloadInfo(str(w["name"]), w.get("variant_of"), _number(w.get("target")),
-                                  _number(w.get("max_runtime_s")))
-                     for w in data["workload"] if isinstance(w, dict) and "name" in w]
-            names = {w.name for w in known}
-            return tuple(known + [WorkloadInfo(n, None, None, None) for n in sorted(seen)
-                                  if n not in names]), True
+        texts += [path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.toml"))]
+    for text in texts:
+        if hashlib.sha256(text.encode()).hexdigest()[:12] != version:
+            continue
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            continue
+        if data.get("name") != suite or not isinstance(data.get("workload"), list):
+            continue
+        known = [WorkloadInfo(str(w["name"]), w.get("variant_of"), _number(w.get("target")),
+                              _number(w.get("max_runtime_s")))
+                 for w in data["workload"] if isinstance(w, dict) and "name" in w]
+        names = {w.name for w in known}
+        return tuple(known + [WorkloadInfo(n, None, None, None) for n in sorted(seen)
+                              if n not in names]), True
     return tuple(WorkloadInfo(n, None, None, None) for n in sorted(seen)), False
 
 

@@ -161,12 +161,13 @@ def _interval_text(value: float, low: float, high: float, decimals: int = 3) -> 
 
 def ttr_suite_view(
     suite: str, version: str, runs: pd.DataFrame, curves: Mapping[str, Any],
-    method_hrefs: Mapping[str, str], settings: StatSettings,
+    method_hrefs: Mapping[str, str], settings: StatSettings, *, suite_text: str | None = None,
 ) -> TTRSuiteView:
     """The page of one time-to-result suite from its current runs (of one hardware class:
-    `one_hardware_class`)."""
+    `one_hardware_class`); `suite_text` is the suite file the store kept, if any."""
     runs, left_out = one_hardware_class(runs)
-    workloads, known = workload_layout(suite, version, list(map(str, runs["scenario"].unique())))
+    workloads, known = workload_layout(suite, version, list(map(str, runs["scenario"].unique())),
+                                       stored=suite_text)
     data = ttr_data(runs, workloads, known)
     reference = TTR_REFERENCE if TTR_REFERENCE in data.methods else None
     stats = ttr_statistics(data, reference=reference,

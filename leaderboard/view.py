@@ -182,9 +182,11 @@ def build_site_view(
     suites = tuple(_suite_view(suite, current, decisions, curves, hrefs, settings)
                    for suite in shown if suite not in timed | streams)
     traces = store.curves_for(EVAL_TRACE) if timed else {}
+    suite_files = store.suite_files() if timed else {}
     ttr_suites = tuple(
         ttr_suite_view(s, current.suite_versions[s], current.runs[current.runs["suite"] == s],
-                       traces, hrefs, settings)
+                       traces, hrefs, settings,
+                       suite_text=suite_files.get((s, current.suite_versions[s])))
         for s in sorted(timed)
     )
     stamp = BuildStamp(__version__, built_at, release or "unreleased")

@@ -107,6 +107,11 @@ def test_the_suite_file_with_the_stored_version_gives_targets_and_variants(tmp_p
         ("w", None, 0.8), ("w-v", "w", 0.7), ("extra", None, None)]
     layout, known = workload_layout("t", "other-version", ["w-v", "w"], [tmp_path])
     assert not known and [w.variant_of for w in layout] == [None, None]
+    # a suite given by path: no file in the folders, but the text the store kept
+    layout, known = workload_layout("t", version, ["w", "w-v"], [], stored=text)
+    assert known and [(w.name, w.variant_of) for w in layout] == [("w", None), ("w-v", "w")]
+    layout, known = workload_layout("t", version, ["w", "w-v"], [], stored=text + "\n")
+    assert not known  # an edited text is another version
 
 
 def test_ttr_runs_are_recognised_by_api_or_metric():

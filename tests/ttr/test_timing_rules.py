@@ -51,6 +51,9 @@ def test_timed_runs_reach_the_executor_one_at_a_time(tmp_path, tiny_cache, monke
     with Store(tmp_path / "r.db") as store:
         report = evaluate_ttr(load_suite(path), [load_submission(REPO / "submissions" / "adamw")],
                               store, options, cache=tiny_cache)
+        # the suite file is kept with the runs: the site scores a suite given by path with
+        # its targets and held-out variants (it used to find only files in suites/)
+        assert store.suite_files() == {("tiny-ttr", load_suite(path).version): TINY_TTR}
     assert len(report.failed) == 4  # 2 trials × 2 workloads, all offered ...
     assert GreedyExecutor.offered == [1, 1, 1, 1]  # ... one at a time
 

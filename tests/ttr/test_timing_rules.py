@@ -63,13 +63,18 @@ def result(spec: RunSpec, cpu: str, time_s: float) -> RunResult:
                      hardware={"cpu_model": cpu, "gpu_model": None, "gpu_count": 0})
 
 
-def test_scores_refuse_runs_of_two_hardware_classes(tmp_path):
+def tiny_suite_and_spec(tmp_path):
+    """The tiny time-to-result suite and a run spec of method "a" on its base workload."""
     path = tmp_path / "tiny-ttr.toml"
     path.write_text(TINY_TTR)
     suite = load_suite(path)
-    spec = RunSpec(suite=suite.name, suite_version=suite.version, scenario="easy",
-                   phase=Phase.EVALUATE, submission="a", submission_hash="h", hparams={},
-                   seed=0, trial=0, study=0)
+    return suite, RunSpec(suite=suite.name, suite_version=suite.version, scenario="easy",
+                          phase=Phase.EVALUATE, submission="a", submission_hash="h", hparams={},
+                          seed=0, trial=0, study=0)
+
+
+def test_scores_refuse_runs_of_two_hardware_classes(tmp_path):
+    suite, spec = tiny_suite_and_spec(tmp_path)
     other = dataclasses.replace(spec, submission="b")
     same = [result(spec, "cpu-x", 1.0), result(other, "cpu-x", 2.0)]
     assert score_suite(suite, same).raw_times[("a", "easy")] == 1.0
@@ -100,12 +105,7 @@ def test_the_summary_table_says_failed_where_every_run_failed(tmp_path):
     from harness.evaluation import EvaluationReport
     from harness.progress import ttr_summary_table
 
-    path = tmp_path / "tiny-ttr.toml"
-    path.write_text(TINY_TTR)
-    suite = load_suite(path)
-    spec = RunSpec(suite=suite.name, suite_version=suite.version, scenario="easy",
-                   phase=Phase.EVALUATE, submission="a", submission_hash="h", hparams={},
-                   seed=0, trial=0, study=0)
+    suite, spec = tiny_suite_and_spec(tmp_path)
     variant = dataclasses.replace(spec, scenario="easy-impossible")
     report = EvaluationReport(results=[
         result(spec, "cpu-x", 1.5),

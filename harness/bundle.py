@@ -1,12 +1,14 @@
 """Results bundles: moving results between machines as JSONL with checksums (DESIGN §8).
 
 Line 1 is a header (`format`, `schema_version`, `harness_version` and the counts `runs`,
-`decisions`, `submissions`); each further line is one record with the sha256 of its canonical
-JSON: a run (identity, status, metrics, curves, timing, hardware), a tuning decision (which
-configuration the protocol chose, so a restored store evaluates and shows the same one), or a
-submission version (name, hash, submission.toml metadata: "not continual" reference methods
-stay references). Importing verifies every checksum and count before writing anything, then
-inserts what is new, so importing the same bundle twice changes nothing. Bundles written
+`decisions`, `submissions`, `suite_files`); each further line is one record with the sha256 of
+its canonical JSON: a run (identity, status, metrics, curves, timing, hardware), a tuning
+decision (which configuration the protocol chose, so a restored store evaluates and shows the
+same one), a submission version (name, hash, submission.toml metadata: "not continual"
+reference methods stay references), or a suite file a time-to-result campaign ran (its
+targets and held-out variants, for scoring on the site). Importing verifies every checksum
+and count before writing anything, then inserts what is new, so importing the same bundle
+twice changes nothing. Bundles written
 before decisions and submissions were exported (no counts in the header) import their runs.
 
 JSON has no infinity, and a time-to-result run that misses its target stores `inf`: a
@@ -31,8 +33,9 @@ from harness.store import Decision, Store
 FORMAT = "harness-results"
 # The bundle's format version, in the header's `schema_version` field (which held the store's
 # schema version, 1 and 2, before): 3 adds decision and submission lines and encoded
-# non-finite numbers, so a harness that cannot read them says "written by a newer harness".
-BUNDLE_VERSION = 3
+# non-finite numbers, so a harness that cannot read them says "written by a newer harness";
+# 4 adds suite_file lines.
+BUNDLE_VERSION = 4
 
 
 def run_to_record(result: RunResult) -> dict[str, Any]:
@@ -82,7 +85,7 @@ def record_to_run(record: dict[str, Any]) -> RunResult:
     return RunResult(spec=spec, status=RunStatus(record["status"]), **fields)
 
 
-_KINDS = ("run", "decision", "submission")
+_KINDS = ("run", "decision", "submission", "suite_file")
 _NONFINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 
 
@@ -115,6 +118,8 @@ def export_bundle(store: Store, path: Path) -> int:
         "decision": [dataclasses.asdict(d) for d in store.decisions()],
         "submission": [dict(zip(("name", "submission_hash", "metadata", "first_seen"), row,
                                 strict=True)) for row in store.submission_records()],
+        "suite_file": [{"suite": suite, "version": version, "text": text}
+                       for (suite, version), text in sorted(store.suite_files().items())],
     }
     header = {"format": FORMAT, "schema_version": BUNDLE_VERSION,
               "harness_version": __version__}
@@ -175,7 +180,7 @@ def read_bundle(path: Path) -> Bundle:
         if len(found[kind]) != expected:
             raise UserError(f"{path}: bundle is truncated: header says {expected} {kind}s, "
                             f"found {len(found[kind])}; re-export it")
-    return Bundle(found["run"], found["decision"], found["submission"])
+    return Bundle(found["run"], found["decision"], found["submission"], found["suite_file"])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,6 +190,7 @@ class Bundle:
     runs: list[RunResult]
     decisions: list[Decision]
     submissions: list[tuple[str, str, dict[str, Any], str]]
+    suite_files: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
 
 
 def _record_to_decision(record: dict[str, Any]) -> Decision:
@@ -214,8 +220,15 @@ def _record_to_submission(record: dict[str, Any]) -> tuple[str, str, dict[str, A
     return row  # type: ignore[return-value]
 
 
+def _record_to_suite_file(record: dict[str, Any]) -> tuple[str, str, str]:
+    row = tuple(record[k] for k in ("suite", "version", "text"))
+    if not all(isinstance(v, str) for v in row):
+        raise TypeError("suite, version and text must be strings")
+    return row  # type: ignore[return-value]
+
+
 _READERS = {"run": record_to_run, "decision": _record_to_decision,
-            "submission": _record_to_submission}
+            "submission": _record_to_submission, "suite_file": _record_to_suite_file}
 
 
 def _parse_line(path: Path, number: int, line: str) -> dict[str, Any]:
@@ -234,4 +247,6 @@ def import_bundle(store: Store, path: Path) -> tuple[int, int]:
     bundle = read_bundle(path)
     new = store.import_results(bundle.runs, decisions=bundle.decisions,
                                submissions=bundle.submissions)
+    for suite, version, text in bundle.suite_files:
+        store.write_suite_file(suite, version, text)
     return new, len(bundle.runs) - new

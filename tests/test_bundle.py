@@ -157,13 +157,13 @@ def test_cli_mistakes_with_paths_are_one_line_errors(tmp_path, source, capsys):
 
 
 def test_a_bundle_says_which_format_it_is_and_a_newer_one_is_refused_clearly(tmp_path, source):
-    """Bundles with decision lines and encoded infinities are format 3: a harness that reads
-    only formats up to 2 says 'written by a newer harness' instead of 'damaged'."""
+    """Bundles with suite-file lines are format 4 (3 added decisions and encoded infinities): a
+    harness that reads only older formats says 'written by a newer harness', not 'damaged'."""
     bundle = tmp_path / "b.jsonl"
     export_bundle(source, bundle)
     lines = bundle.read_text().splitlines()
-    assert json.loads(lines[0])["schema_version"] == 3
-    lines[0] = lines[0].replace('"schema_version":3', '"schema_version":4')
+    assert json.loads(lines[0])["schema_version"] == 4
+    lines[0] = lines[0].replace('"schema_version":4', '"schema_version":5')
     bundle.write_text("\n".join(lines) + "\n")
     with pytest.raises(UserError, match="written by a newer harness"):
         read_bundle(bundle)
@@ -180,3 +180,15 @@ def test_results_list_shows_each_kind_of_runs_headline():
                         "metric.best_metric": float("nan")}) == "target not reached"
     assert result_text({"metric.avg_error": 0.7187}) == "avg_error 0.719"
     assert result_text({}) == ""
+
+
+def test_the_suite_files_a_campaign_ran_travel_with_the_bundle(tmp_path, source):
+    """The site scores a time-to-result suite given by path from the suite text the store
+    kept; a restored store lost it and scored variants as base workloads."""
+    source.write_suite_file("my-ttr", "abc123", 'name = "my-ttr"\n')
+    bundle = tmp_path / "b.jsonl"
+    export_bundle(source, bundle)
+    with Store(tmp_path / "target.db") as target:
+        import_bundle(target, bundle)
+        import_bundle(target, bundle)  # idempotent
+        assert target.suite_files() == {("my-ttr", "abc123"): 'name = "my-ttr"\n'}

@@ -26,3 +26,13 @@ def test_joint_is_flagged_as_not_continual_and_the_others_are_not():
     flags = {p.name: load_submission(p).meta.continual for p in FOLDERS}
     assert flags["joint"] is False
     assert flags["naive"] and flags["replay"] and flags["_template"]
+
+
+def test_the_continual_template_refuses_a_misspelt_search_space_key():
+    """With `learning_rate` in search_space.json and `hparams.get("lr", default)` in the code,
+    tuning chose among seeds at one learning rate and reported a setting never used."""
+    from harness.submission_check import import_submission_module
+
+    module = import_submission_module(SUBMISSIONS / "_template")
+    with pytest.raises(ValueError, match=r"unknown hyperparameters \['learning_rate'\]"):
+        module.Learner(None, {"learning_rate": 1e-3})

@@ -25,11 +25,16 @@ from harness.api import ContinualLearner, HParams, LearnerContext, MultiHead, Ta
 
 # Used when `hparams` has no "lr" (e.g. a run outside the tuning protocol).
 DEFAULT_LR = 1e-3
+# The keys search_space.json may name; keep the two in step.
+KNOWN_HPARAMS = {"lr"}
 
 
 class Learner(ContinualLearner):
     def __init__(self, ctx: LearnerContext, hparams: HParams):
         super().__init__(ctx, hparams)  # keeps `self.ctx` and `self.hparams`
+        unknown = sorted(set(hparams) - KNOWN_HPARAMS)
+        if unknown:  # a misspelt search-space key would otherwise "tune" nothing but noise
+            raise ValueError(f"unknown hyperparameters {unknown}; known: {sorted(KNOWN_HPARAMS)}")
         self.model = ctx.make_backbone().to(ctx.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(),
                                           lr=float(hparams.get("lr", DEFAULT_LR)))

@@ -84,19 +84,26 @@ EVALUATED_BY = {"tune": "evaluate", "legacy-tune": "legacy"}
 
 
 def superseded(runs: pd.DataFrame, decisions: Iterable[Any]) -> pd.Series:
-    """Which runs evaluate a configuration their tuning decision no longer chooses.
+    """Which runs their tuning decision no longer stands behind: evaluation runs of a
+    configuration it no longer chooses, and tuning trials it did not choose among (a later
+    `--trials 2` decides among the first two of three stored trials; the table counted three).
 
     `decisions` are `harness.store.Decision`s (one per suite version, scenario, submission
     hash and phase); runs without a decision (self-tuning methods) are never superseded.
     """
+    decisions = list(decisions)
     chosen = {(d.suite, d.suite_version, d.scenario, d.submission, d.submission_hash,
                EVALUATED_BY.get(d.phase, "")): d.chosen_hparams for d in decisions}
+    trials = {(d.suite, d.suite_version, d.scenario, d.submission, d.submission_hash, d.phase):
+              frozenset(d.trial_keys) for d in decisions}
     if not chosen or runs.empty:
         return pd.Series(False, index=runs.index)
     keys = zip(runs["suite"], runs["suite_version"], runs["scenario"], runs["submission"],
                runs["submission_hash"], runs["phase"], strict=True)
-    flags = [key in chosen and json.loads(hparams) != chosen[key]
-             for key, hparams in zip(keys, runs["hparams"], strict=True)]
+    flags = [(key in chosen and json.loads(hparams) != chosen[key])
+             or (key in trials and run_key not in trials[key])
+             for key, hparams, run_key in zip(keys, runs["hparams"], runs["run_key"],
+                                              strict=True)]
     return pd.Series(flags, index=runs.index)
 
 

@@ -167,3 +167,28 @@ def test_method_page_hardware_has_no_none_values():
     (entry,) = _hardware(pd.DataFrame({"hardware": [raw, raw]}))
     assert entry.details == (("cpu_model", "AMD EPYC"), ("gpu_count", "0"))
     assert entry.num_runs == 2
+
+
+def test_tuning_trials_the_decision_did_not_choose_among_are_not_counted(example_store,
+                                                                          example, tmp_path):
+    """A later `--trials 2` decides among the first two stored trials; the table counted
+    every stored trial, and their cost, as the tuning behind the chosen setting."""
+    import shutil
+
+    from harness.runner.result import RunResult, RunStatus
+    from harness.runner.spec import RunSpec
+
+    path = tmp_path / "store.db"
+    shutil.copy(example_store, path)
+    with Store(path) as store:
+        spec = RunSpec(suite=example.suite, suite_version=example.version, scenario="class",
+                       phase=Phase.TUNE, submission="replay",
+                       submission_hash=example.hashes["replay"], hparams={"lr": 0.9}, seed=0,
+                       trial=7)
+        store.write_run(RunResult(spec=spec, status=RunStatus.OK,
+                                  metrics={"final_avg_acc": 0.99}, wall_time_s=500.0,
+                                  finished_at="2025-03-01T12:00:00+00:00"))
+        site = build_site_view(store, built_at="now")
+    row = _rows(site, "class")["replay"]
+    assert row.tuning_trials == example.num_trials
+    assert row.tuning_time_s == pytest.approx(example.num_trials * example.trial_wall_time_s)

@@ -129,8 +129,30 @@ def check_continual(module: ModuleType, path: Path) -> list[str]:
 
 
 def check_training_algorithm(module: ModuleType, path: Path) -> list[str]:
-    """Problems with the module's `Algorithm` class against the training-algorithm contract."""
-    return _check_class(module, path, _TRAINING_ALGORITHM)
+    """Problems with the module's `Algorithm` class against the training-algorithm contract,
+    then whether it can be built with its search space's centre (`Algorithm(hparams)` needs
+    nothing else): a constructor that refuses the search space's keys would fail every run."""
+    problems = _check_class(module, path, _TRAINING_ALGORITHM)
+    space_file = path.parent / "search_space.json"
+    if problems or not space_file.is_file():
+        return problems
+    from harness.search_space import load_search_space  # scipy: not in a run's worker
+
+    try:
+        space = load_search_space(space_file)
+    except Exception:  # noqa: BLE001 - the static check reports a broken search space
+        return problems
+    centre = {p.name: p.value_at(0.5) for p in space.params}
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            module.Algorithm(dict(centre))
+    except Exception as exc:  # noqa: BLE001 - any failure of user code is a problem to report
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename) == path]
+        where = _at(path, frames[-1].lineno if frames else None)
+        detail = f"{type(exc).__name__}: {exc}".rstrip(": ")
+        problems.append(f"{where}: Algorithm(hparams) with search_space.json's centre "
+                        f"{centre} raised {detail}")
+    return problems
 
 
 def _check_class(module: ModuleType, path: Path, contract: _Contract) -> list[str]:

@@ -256,3 +256,19 @@ def test_discovery_is_sorted_and_skips_private_and_non_method_folders(tmp_path):
     assert discover_submissions(tmp_path) == [tmp_path / "alpha", tmp_path / "zeta"]
     with pytest.raises(UserError, match="no such folder"):
         discover_submissions(tmp_path / "missing")
+
+
+def test_a_training_algorithm_that_refuses_its_search_space_fails_validate(tmp_path):
+    """An optimizer template copy whose search space names `lr` (its code knows
+    `learning_rate`) passed validate, then failed all ten ttr-quick runs."""
+    import shutil
+
+    folder = tmp_path / "opt"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "submissions" / "_template_optimizer",
+                    folder)
+    assert import_problems(folder) == []
+    (folder / "search_space.json").write_text('{"lr": {"min": 1e-4, "max": 1e-2, '
+                                              '"scaling": "log"}}')
+    (problem,) = import_problems(folder)
+    assert "Algorithm(hparams) with search_space.json's centre" in problem
+    assert "unknown hyperparameters ['lr']" in problem

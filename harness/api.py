@@ -130,7 +130,7 @@ class TaskData(Protocol):
     sample once (the last batch of an epoch may be smaller). The data may be iterated **once**;
     a second pass exceeds the budget and fails the run. The pass ends when `learn` returns (an
     iterator kept for later yields nothing more). A learner may stop early (training FLOPs
-    count the batches it used) and may take batches with `next()` instead of a `for` loop,
+    count every batch it took) and may take batches with `next()` instead of a `for` loop,
     from one iterator: a second `iter(data)`, even after one batch, is a second pass. The
     batches are the only way to the task's data: reading the object's private tensors
     trains outside the budget and is not allowed.

@@ -342,7 +342,9 @@ class Store:
     def suite_files(self) -> dict[tuple[str, str], str]:
         """(suite, version) -> the suite file's text, for every suite file kept."""
         rows = self._db.execute("SELECT key, value FROM meta WHERE key LIKE 'suite-file:%'")
-        return {tuple(key.split(":", 2)[1:]): text for key, text in rows}  # type: ignore[misc]
+        # the version is hex, the name may hold a colon: split at the last one
+        return {tuple(key.removeprefix("suite-file:").rsplit(":", 1)): text  # type: ignore[misc]
+                for key, text in rows}
 
     # ----------------------------------------------------------------------------- reading
 

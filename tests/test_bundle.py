@@ -185,10 +185,11 @@ def test_results_list_shows_each_kind_of_runs_headline():
 def test_the_suite_files_a_campaign_ran_travel_with_the_bundle(tmp_path, source):
     """The site scores a time-to-result suite given by path from the suite text the store
     kept; a restored store lost it and scored variants as base workloads."""
-    source.write_suite_file("my-ttr", "abc123", 'name = "my-ttr"\n')
+    source.write_suite_file("team:my-ttr", "abc123", 'name = "team:my-ttr"\n')
     bundle = tmp_path / "b.jsonl"
     export_bundle(source, bundle)
     with Store(tmp_path / "target.db") as target:
         import_bundle(target, bundle)
         import_bundle(target, bundle)  # idempotent
-        assert target.suite_files() == {("my-ttr", "abc123"): 'name = "my-ttr"\n'}
+        # a name with a colon keeps it (the key is split at the last one)
+        assert target.suite_files() == {("team:my-ttr", "abc123"): 'name = "team:my-ttr"\n'}

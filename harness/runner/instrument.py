@@ -6,10 +6,11 @@ learner's processing of each batch, so neither needs the learner's cooperation.
 - **FLOPs**: `torch.utils.flop_counter.FlopCounterMode` is active for `FLOP_SAMPLES_PER_TASK`
   steps spread evenly over each task (the first, and evenly up to the one before the last);
   the task's training FLOPs are estimated per sample: the sampled steps' FLOPs per batch sample
-  × the samples of every batch the learner used. (Estimated per step, short batches skewed
+  × the samples of every batch the learner took (`samples_seen`; a loop that breaks before
+  using the batch it was handed is charged for it). (Estimated per step, short batches skewed
   the mean: in a two-epoch task the middle and last samples are both an epoch's short last
-  batch, which counted nevis-mini's training a third too low; and a learner that stopped after
-  one of several epochs was charged for all of them.)
+  batch, which counted nevis-mini's training a third too low; and a learner that stopped
+  after one of several epochs was charged for all of them.)
   Counting every step would slow training several-fold; a few samples cost little and capture
   steps whose cost changes during a task (e.g. replay once the buffer fills). The last step is
   sampled only when it is the only one: a learner that takes its batches with `next()` never
@@ -54,7 +55,7 @@ class StepInstrument:
         self.sampled_samples = 0  # batch samples of the sampled steps
         self.samples = 0  # batch samples of every step the learner took
         self._learn_returned = False
-        self._dropped_last: int | None = None  # batch samples of a last step dropped unfinished
+        self._dropped_last = False  # the last step's pass ended while its batch was held
         self.evaluate = evaluate
         self.every_steps = every_steps
         self.learner = learner
@@ -87,27 +88,36 @@ class StepInstrument:
     def __call__(self, step: int, batch_samples: int) -> Iterator[None]:
         if step == 0:
             self._span_start = self.clock()
+        counter = FlopCounterMode(display=False) if step in self.sampled else None
         try:
-            if step in self.sampled:
-                counter = FlopCounterMode(display=False)
+            if counter is None:
+                yield
+            else:
                 with counter:
                     yield
-                self.sampled_flops.append(counter.get_total_flops())
-                self.sampled_samples += batch_samples
-            else:
-                yield
+                self._sample(counter, batch_samples)
         except GeneratorExit:
-            # The pass was dropped while the learner held this batch: a loop that stopped
-            # there (it did no work on the batch), or, at the last batch, a learner that took
-            # every batch with next() and returned (`end_of_learn` finishes that step; nothing
-            # that can fail runs here, in a generator's finalizer, where errors are lost).
+            # The pass ended while the learner held this batch: a loop that stopped there,
+            # `islice`, a `next()`-style learner that stopped early, or one that took every
+            # batch and returned. The batch was taken, so it counts (as in `samples_seen`);
+            # its FLOP sample counts if anything was computed while it was held (a loop that
+            # breaks before using the batch computed nothing). At the last batch,
+            # `end_of_learn` runs the step's evaluation: nothing that can fail runs here, in
+            # a generator's finalizer, where errors are lost.
+            self.samples += batch_samples
+            if counter is not None and counter.get_total_flops() > 0:
+                self._sample(counter, batch_samples)
             if step == self.num_steps - 1:
-                self._dropped_last = batch_samples
+                self._dropped_last = True
             raise
-        self._end_step(step, batch_samples)
-
-    def _end_step(self, step: int, batch_samples: int) -> None:
         self.samples += batch_samples
+        self._end_step(step)
+
+    def _sample(self, counter: FlopCounterMode, batch_samples: int) -> None:
+        self.sampled_flops.append(counter.get_total_flops())
+        self.sampled_samples += batch_samples
+
+    def _end_step(self, step: int) -> None:
         # Not after `learn` returned (`end_of_learn`): where the last batch ended is unknown.
         if step == self.num_steps - 1 and not self._learn_returned:
             self._span_end = self.clock()
@@ -121,13 +131,14 @@ class StepInstrument:
         A learner that took every batch with `next()` never asked for the batch after the last,
         so the last step's instrumentation is still pending: it ends now. Its continual
         evaluation runs (on the state `learn` left), but the end of its batches is unknown
-        (`batches_time_s` is None). A learner that stopped early has its pending step closed.
+        (`batches_time_s` is None). A learner that stopped early has its pending step closed
+        (the batch it held counts as taken).
         """
         self._learn_returned = True
         data.finish()
-        if self._dropped_last is not None:
-            self._end_step(self.num_steps - 1, self._dropped_last)
-            self._dropped_last = None
+        if self._dropped_last:
+            self._end_step(self.num_steps - 1)
+            self._dropped_last = False
 
     def evaluate_now(self, step: int) -> None:
         start = self.clock()

@@ -127,9 +127,11 @@ def test_a_learner_that_takes_its_batches_with_next_leaves_no_flop_counter_runni
     assert instrument.estimated_flops == pytest.approx(100 * 4 * 784 * 10)
 
 
-def test_a_loop_that_stops_early_is_charged_for_the_batches_it_used():
+def test_a_loop_that_stops_early_is_charged_for_the_batches_it_took():
     """A `for` loop that breaks at a FLOP-sampled step closes that step at once (the counter
-    must not run on through the rest of `learn`); the batch it stopped at is not charged."""
+    must not run on through the rest of `learn`). Every batch handed out counts, as in
+    samples_seen, the one it broke at too; that step's FLOP sample (nothing computed) does
+    not, or it would drag the per-sample estimate down."""
     from torch.utils._python_dispatch import _get_current_dispatch_mode_stack
 
     model = nn.Linear(784, 10)
@@ -143,7 +145,32 @@ def test_a_loop_that_stops_early_is_charged_for_the_batches_it_used():
         model(x.flatten(1)).sum().backward()
     assert not _get_current_dispatch_mode_stack()
     instrument.end_of_learn(data)
-    assert instrument.estimated_flops == pytest.approx(3 * 32 * 4 * 784 * 10)
+    assert instrument.samples == data.samples_yielded == 4 * 32
+    assert instrument.estimated_flops == pytest.approx(4 * 32 * 4 * 784 * 10)
+
+
+@pytest.mark.parametrize(("num_samples", "taken"), [(32, 1), (256, 1), (256, 3)])
+def test_a_next_style_learner_that_stops_early_is_charged_for_what_it_trained_on(
+        num_samples, taken):
+    """The batch a learner held when its pass ended was never charged: a one-step task taken
+    with next() (its only, FLOP-sampled step) counted 0 FLOPs, and so did a learner that
+    trained on one batch and returned."""
+    model = nn.Linear(784, 10)
+    num_steps = num_samples // 32
+    instrument = StepInstrument(num_steps, evaluate=None, every_steps=0, learner=object(),
+                                clock=lambda: 0.0)
+    data = _task_data(num_samples, 32, instrument)
+
+    def learn():
+        batches = iter(data)
+        for _ in range(taken):
+            x, _ = next(batches)
+            model(x.flatten(1)).sum().backward()
+
+    learn()
+    instrument.end_of_learn(data)
+    assert instrument.estimated_flops == pytest.approx(taken * 32 * 4 * 784 * 10)
+
 
 def test_min_acc_and_wc_acc_by_hand():
     # Evaluations: during task 0 (rows 0-1), during task 1 (rows 2-3), during task 2 (row 4).

@@ -273,7 +273,7 @@ class _Run:
             batch_size=budget.batch_size, num_epochs=budget.epochs_per_task,
             normalize=self.normalize, instrument=instrument,
             augment=augmenter(tuple(Augmentation(a) for a in job.get("augment", [])),
-                              torch.Generator().manual_seed(job["seed"] * 1_000_003 + t + 7),
+                              torch.Generator().manual_seed(augment_seed(job["seed"], t)),
                               num_samples=len(indices)),
             # Batch order depends on seed and task only: every method sees the same batches.
             generator=torch.Generator().manual_seed(job["seed"] * 1_000_003 + t),
@@ -319,6 +319,14 @@ class _Run:
                 f"{self.ctx.budget.replay_samples} samples + {self.job['model_copies']} "
                 "parameter copies). Each tensor counts its whole storage: a sample kept as a "
                 "view of a batch (x[i]) holds the whole batch; keep x[i].clone()")
+
+
+def augment_seed(seed: int, task: int) -> int:
+    """The seed of a task's augmentation generator: its own stream, apart from the batch-order
+    seeds (seed · 1,000,003 + task). It was seed · 1,000,003 + task + 7, the batch-order seed
+    of task + 7, so the two streams of a long suite were the same numbers."""
+    state = np.random.SeedSequence([seed, task, 0xA0C]).generate_state(1, dtype=np.uint64)
+    return int(state[0] >> 1)  # torch seeds are signed 64-bit
 
 
 def failure_reason(exc: BaseException, submission_dir: str) -> str:

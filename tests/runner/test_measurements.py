@@ -410,3 +410,13 @@ def test_the_audit_walks_a_container_class_by_its_attributes_not_its_iteration()
         learner = type("Learner", (), {})()
         learner.held = holder
         assert measure_state_bytes(learner) == expected, type(holder).__name__
+
+
+def test_augmentation_streams_are_apart_from_batch_order_streams():
+    """Task t's augmentation generator was seeded as task t + 7's batch order."""
+    from harness.runner.worker import augment_seed
+
+    order = {seed * 1_000_003 + t for seed in range(3) for t in range(30)}
+    augment = {augment_seed(seed, t) for seed in range(3) for t in range(30)}
+    assert len(augment) == 90 and not order & augment
+    assert augment_seed(1, 2) == augment_seed(1, 2)  # fixed: runs repeat

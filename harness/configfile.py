@@ -8,6 +8,7 @@ did-you-mean suggestion. Problems carry the file and, where it can be found, the
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import re
 import tomllib
@@ -110,3 +111,9 @@ def _read_text(path: Path) -> str:
         raise ConfigError(f"{path}: file not found") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
+
+
+def suite_version(text: str) -> str:
+    """A suite file's version: the first 12 hex digits of the SHA-256 of its text. Stored with
+    every run, so results of an edited suite are told apart."""
+    return hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -10,13 +10,12 @@ table of speed options (`harness.performance_options`), which change a run's num
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from harness.api import Budget, Scenario
-from harness.configfile import Problems, did_you_mean, read_toml
+from harness.configfile import Problems, did_you_mean, read_toml, suite_version
 from harness.data.augment import Augmentation
 from harness.errors import ConfigError
 from harness.metrics.continual import METRIC_DIRECTIONS
@@ -181,7 +180,7 @@ def _parse_suite(data: dict[str, Any], path: Path, text: str, problems: Problems
         return None
     return Suite(
         name=name, description=description, path=path,
-        version=hashlib.sha256(text.encode()).hexdigest()[:12], scenarios=scenarios,
+        version=suite_version(text), scenarios=scenarios,
         backbone=backbone, backbone_options=dict(backbone_options), augment=augment,
         budget=budget,
         model_copies=copies, protocol=protocol, tuning=tuning, evaluation=evaluation,

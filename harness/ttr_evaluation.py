@@ -15,10 +15,10 @@ one per node, which would need per-node placement in the Ray executor).
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import replace
 
+from harness.configfile import suite_version
 from harness.data.cache import DatasetCache
 from harness.evaluation import EvaluateOptions, EvaluationReport, Reporter, _PhaseRunner
 from harness.metrics.time_to_result import timing_noise_note
@@ -66,7 +66,7 @@ def evaluate_ttr(suite: TTRSuite, submissions: list[Submission], store: Store,
     for sub in submissions:
         store.write_submission(sub.meta.name, sub.content_hash, sub.meta.to_json())
     text = suite.path.read_text(encoding="utf-8")
-    if hashlib.sha256(text.encode()).hexdigest()[:12] == suite.version:  # not edited since
+    if suite_version(text) == suite.version:  # not edited since
         store.write_suite_file(suite.name, suite.version, text)
     report = EvaluationReport()
     runner = _TTRRunner(suite, store, replace(options, jobs=1), reporter or Reporter(), report)

@@ -20,12 +20,11 @@ is written by `harness calibrate` (the provenance of the target) and is not read
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.configfile import Problems, did_you_mean
+from harness.configfile import Problems, did_you_mean, suite_version
 from harness.models import BACKBONES
 from harness.performance_options import TTR_KEYS, PerformanceOptions, parse_performance
 from harness.ttr_data import HUB_PREFIX, OPTION_KEYS, PROCEDURAL_SOURCES, source_of
@@ -121,7 +120,7 @@ def parse_ttr_suite(data: dict[str, Any], path: Path, text: str,
     if problems:
         return None
     return TTRSuite(name=name, description=description, path=path,
-                    version=hashlib.sha256(text.encode()).hexdigest()[:12], protocol=protocol,
+                    version=suite_version(text), protocol=protocol,
                     workloads=tuple(workloads), performance=performance)
 
 

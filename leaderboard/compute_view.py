@@ -66,7 +66,7 @@ class ComputeRow:
 
     @property
     def flops_lower_bound(self) -> bool:
-        return self.uncounted_share is not None and self.uncounted_share > UNCOUNTED_SHARE
+        return is_lower_bound(self.uncounted_share)
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def compute_view(
         total = float(trial_flops.sum()) if trial_flops.size else None
         cells = [_cell(_values(own, k), k, confidence) for k in keys]
         share = shares.get(m)
-        lower_bound = share is not None and share > UNCOUNTED_SHARE
+        lower_bound = is_lower_bound(share)
         if lower_bound and "train_flops" in keys:
             i = keys.index("train_flops")
             cells[i] = _lower_bound(cells[i], share)
@@ -153,6 +153,11 @@ def compute_view(
 UNCOUNTED_SHARE = 0.2
 
 
+def is_lower_bound(uncounted_share: float | None) -> bool:
+    """Whether training FLOPs with this share of uncounted training time are a lower bound."""
+    return uncounted_share is not None and uncounted_share > UNCOUNTED_SHARE
+
+
 def _uncounted_shares(evaluation: pd.DataFrame, methods: list[str]) -> dict[str, float]:
     """Per method, the share of its training time spent outside the harness's batches
     (retraining from a memory, a Fisher pass), whose FLOPs are not counted
@@ -178,7 +183,7 @@ def _lower_bound(cell: ComputeCell, share: float) -> ComputeCell:
 
 def _flops_note(shares: Mapping[str, float]) -> str:
     """Which methods' training FLOPs are a lower bound, and how much of their time is uncounted."""
-    named = [f"{m} ({share:.0%})" for m, share in shares.items() if share > UNCOUNTED_SHARE]
+    named = [f"{m} ({share:.0%})" for m, share in shares.items() if is_lower_bound(share)]
     if not named:
         return ""
     return ("Training FLOPs count the work done on the harness's batches; these methods spend "

@@ -19,7 +19,6 @@ and the speedup. Seeded `numpy.random.Generator`: same store, same intervals.
 
 from __future__ import annotations
 
-import hashlib
 import tomllib
 import warnings
 from collections.abc import Mapping, Sequence
@@ -29,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harness.configfile import suite_version
 from harness.metrics.time_to_result import (
     DEFAULT_MAX_RATIO,
     apply_heldout_rule,
@@ -103,7 +103,7 @@ def workload_layout(suite: str, version: str, seen: Sequence[str],
     for folder in folders if folders is not None else suites_dirs():
         texts += [path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.toml"))]
     for text in texts:
-        if hashlib.sha256(text.encode()).hexdigest()[:12] != version:
+        if suite_version(text) != version:
             continue
         try:
             data = tomllib.loads(text)

@@ -29,12 +29,11 @@ settings.
 from __future__ import annotations
 
 import enum
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.configfile import Problems, did_you_mean
+from harness.configfile import Problems, did_you_mean, suite_version
 from harness.models import BACKBONES
 from harness.nevis.generators import GENERATORS
 from harness.performance_options import STREAM_KEYS, PerformanceOptions, parse_performance
@@ -193,7 +192,7 @@ def parse_nevis_suite(data: dict[str, Any], path: Path, text: str,
         return None
     return NevisSuite(
         name=name, description=description, path=path,
-        version=hashlib.sha256(text.encode()).hexdigest()[:12], backbone=backbone,
+        version=suite_version(text), backbone=backbone,
         backbone_options=dict(data.get("backbone_options", {})), image_shape=shape,
         stop_year=stop_year, split_seed=int(data.get("split_seed", 0)), budget=budget,
         protocol=protocol, tasks=tuple(tasks), performance=performance)
